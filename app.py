@@ -1,0 +1,12 @@
+"""LeadVault's Chalice app: wiring only. Routes, operator and scheduled functions live in chalicelib."""
+
+from chalicelib.admin import admin
+from chalicelib.api.application import LeadVaultChalice
+from chalicelib.api.health import health
+from chalicelib.api.me import me
+from chalicelib.jobs import jobs
+
+app = LeadVaultChalice(app_name="leadvault", configure_logs=False)
+
+for blueprint in (health, me, admin, jobs):
+    app.register_blueprint(blueprint)

@@ -1,0 +1,1 @@
+"""LeadVault: a privacy-first backend for lead capture and call tracking."""

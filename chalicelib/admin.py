@@ -1,0 +1,37 @@
+"""Operator functions (``@lambda_function``), invoked from the console or the CLI. Thin: they call services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.runtime import run_operator
+
+# name -> "module:function" of the service; resolved on call so the app imports fast.
+OPERATOR_FUNCTIONS: dict[str, str] = {
+    "admin_create_tenant": "chalicelib.services.tenants:create_tenant",
+    "admin_issue_api_key": "chalicelib.services.auth:issue_key",
+    "admin_revoke_api_key": "chalicelib.services.auth:revoke_key",
+}
+
+admin = Blueprint(__name__)
+
+
+def invoke_operator(name: str, payload: Any, context: Any) -> dict[str, Any]:
+    return run_operator(name, OPERATOR_FUNCTIONS[name], payload, context)
+
+
+@admin.lambda_function(name="admin_create_tenant")
+def admin_create_tenant(event: Any, context: Any) -> dict[str, Any]:
+    return invoke_operator("admin_create_tenant", event, context)
+
+
+@admin.lambda_function(name="admin_issue_api_key")
+def admin_issue_api_key(event: Any, context: Any) -> dict[str, Any]:
+    return invoke_operator("admin_issue_api_key", event, context)
+
+
+@admin.lambda_function(name="admin_revoke_api_key")
+def admin_revoke_api_key(event: Any, context: Any) -> dict[str, Any]:
+    return invoke_operator("admin_revoke_api_key", event, context)

@@ -1,0 +1,1 @@
+"""HTTP layer: one blueprint per resource. Handlers parse and authorise, services decide."""

@@ -1,0 +1,111 @@
+"""The one wrapper every route goes through: scope, auth, body parsing, error mapping, logs."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib import invocation
+from chalicelib.errors import InternalError, LeadVaultError
+from chalicelib.logs import get_logger, log_exception
+
+ALL_ROLES = ("widget", "agent", "admin")
+JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+
+
+@dataclass
+class Call:
+    """What a handler gets: the caller, the parsed body and query, and the raw headers it may need."""
+
+    caller: Any
+    body: dict[str, Any] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    source_ip: str | None = None
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(body=body, status_code=status, headers=dict(JSON_HEADERS))
+
+
+def error_response(error: LeadVaultError) -> Response:
+    return json_response(error.to_body(), error.status)
+
+
+def endpoint(
+    blueprint: Blueprint,
+    path: str,
+    methods: tuple[str, ...] = ("GET",),
+    roles: tuple[str, ...] | None = ALL_ROLES,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a view. ``roles=None`` means no key is needed (health, signed-token routes)."""
+
+    def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(handler)
+        def view(**path_params: str) -> Response:
+            request = blueprint.current_request
+            started = time.perf_counter()
+            status = 500
+            caller = None
+            with invocation.invocation():
+                try:
+                    call, caller = _prepare(request, roles)
+                    result = handler(call, **path_params)
+                    response = result if isinstance(result, Response) else json_response(result)
+                except LeadVaultError as error:
+                    response = error_response(error)
+                except Exception as exc:  # noqa: BLE001 - the contract's 500, logged without input
+                    log_exception("unhandled_error", exc, route=path)
+                    response = error_response(InternalError())
+                status = response.status_code
+                _log_request(request, path, status, started, caller)
+                return response
+
+        blueprint.route(path, methods=list(methods))(view)
+        return view
+
+    return decorate
+
+
+def _prepare(request: Any, roles: tuple[str, ...] | None) -> tuple[Call, Any]:
+    from chalicelib.api.jsonbody import parse_body
+
+    headers = dict(request.headers or {})
+    caller = None
+    if roles is not None:
+        from chalicelib.services.auth import authenticate, authorise
+
+        caller = authenticate(headers.get("authorization"))
+        authorise(caller, roles, headers.get("origin"))
+    body = parse_body(request.raw_body) if request.method in ("POST", "PUT", "PATCH") else {}
+    identity = (request.context or {}).get("identity") or {}
+    call = Call(
+        caller=caller,
+        body=body,
+        query=dict(request.query_params or {}),
+        headers=headers,
+        source_ip=identity.get("sourceIp"),
+    )
+    return call, caller
+
+
+def _log_request(request: Any, route: str, status: int, started: float, caller: Any) -> None:
+    """One line per request: route template and ids we minted, never paths, queries or bodies."""
+    context = request.context or {}
+    get_logger().info(
+        "request",
+        extra={
+            "request_id": context.get("requestId"),
+            "method": request.method,
+            "route": route,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            "tenant_id": getattr(caller, "tenant_id", None),
+            "key_id": getattr(caller, "key_id", None),
+        },
+    )

@@ -1,0 +1,28 @@
+"""The one clock of the service, so tests and local runs can move time (``LEADVAULT_NOW``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from chalicelib.config import CLOCK_OVERRIDE_STAGES, get_settings
+
+
+def now() -> datetime:
+    """Current UTC time; ``LEADVAULT_NOW`` replaces it only on the local and test stages."""
+    settings = get_settings()
+    if settings.now_override and settings.stage in CLOCK_OVERRIDE_STAGES:
+        return parse_timestamp(settings.now_override)
+    return datetime.now(UTC)
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse an ISO 8601 time; a naive value is taken as UTC."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """Format as the contract's ISO 8601 UTC with a ``Z`` and whole seconds."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,62 @@
+"""Settings, read from the environment at call time.
+
+Chalice sets stage variables only while a function runs, so nothing here may be read at import
+time: callers ask for :func:`get_settings` inside the call that needs it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+CLOCK_OVERRIDE_STAGES = frozenset({"local", "test"})
+CLOUD_STAGES = frozenset({"dev", "prod"})
+EMAIL_BACKENDS = frozenset({"ses", "smtp", "outbox"})
+
+
+class ConfigError(RuntimeError):
+    """The environment is missing or contradicting a setting the service needs."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    table_prefix: str
+    dynamodb_endpoint_url: str | None
+    region: str
+    kms_key_id: str | None
+    master_key_file: Path
+    email_backend: str
+    outbox_dir: Path
+    now_override: str | None
+    log_level: str
+
+    @property
+    def uses_kms(self) -> bool:
+        return bool(self.kms_key_id)
+
+
+def get_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
+    """Build the settings from the environment as it is now."""
+    env = os.environ if environ is None else environ
+    stage = env.get("LEADVAULT_STAGE", "local").strip() or "local"
+    data_dir = Path(env.get("LEADVAULT_DATA_DIR", ".data"))
+    email_backend = env.get("LEADVAULT_EMAIL_BACKEND", "outbox" if stage not in CLOUD_STAGES else "ses")
+    if email_backend not in EMAIL_BACKENDS:
+        raise ConfigError(f"LEADVAULT_EMAIL_BACKEND must be one of {sorted(EMAIL_BACKENDS)}")
+    kms_key_id = env.get("LEADVAULT_KMS_KEY_ID") or None
+    if stage in CLOUD_STAGES and not kms_key_id:
+        raise ConfigError("stages dev and prod need LEADVAULT_KMS_KEY_ID: a local key file would not survive Lambda")
+    return Settings(
+        stage=stage,
+        table_prefix=env.get("LEADVAULT_TABLE_PREFIX", f"leadvault-{stage}-"),
+        dynamodb_endpoint_url=env.get("DYNAMODB_ENDPOINT_URL") or None,
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        kms_key_id=kms_key_id,
+        master_key_file=Path(env.get("LEADVAULT_MASTER_KEY_FILE", str(data_dir / "master.key"))),
+        email_backend=email_backend,
+        outbox_dir=Path(env.get("LEADVAULT_OUTBOX_DIR", str(data_dir / "outbox"))),
+        now_override=env.get("LEADVAULT_NOW") or None,
+        log_level=env.get("LEADVAULT_LOG_LEVEL", "INFO"),
+    )

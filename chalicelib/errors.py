@@ -1,0 +1,120 @@
+"""Domain errors and their one mapping to the contract's error shape.
+
+Services raise these; the HTTP layer and the operator functions turn them into
+``{"error": {"code", "message", "details"?}}``. Messages are fixed text: they never echo input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LeadVaultError(Exception):
+    """Base of every error a caller may see."""
+
+    status: int = 400
+    code: str = "bad_request"
+    default_message: str = "The request could not be processed."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        details: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        if code:
+            self.code = code
+        self.details = details or []
+        super().__init__(self.message)
+
+    def to_body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
+
+
+class InvalidJson(LeadVaultError):
+    code = "invalid_json"
+    default_message = "The body is not valid JSON."
+
+
+class ValidationFailed(LeadVaultError):
+    code = "validation_error"
+    default_message = "The request has invalid fields."
+
+
+class Unauthorized(LeadVaultError):
+    status = 401
+    code = "unauthorized"
+    default_message = "A valid API key is required."
+
+
+class Forbidden(LeadVaultError):
+    status = 403
+    code = "forbidden"
+    default_message = "This key may not do that."
+
+
+class NotFound(LeadVaultError):
+    status = 404
+    code = "not_found"
+    default_message = "No such resource."
+
+
+class MethodNotAllowed(LeadVaultError):
+    status = 405
+    code = "method_not_allowed"
+    default_message = "This method is not allowed on this resource."
+
+
+class Conflict(LeadVaultError):
+    status = 409
+    code = "conflict"
+    default_message = "The request conflicts with the current state."
+
+
+class Gone(LeadVaultError):
+    status = 410
+    code = "gone"
+    default_message = "This is no longer available."
+
+
+class PayloadTooLarge(LeadVaultError):
+    status = 413
+    code = "payload_too_large"
+    default_message = "The body is larger than 64 KiB."
+
+
+class UnsupportedMediaType(LeadVaultError):
+    status = 415
+    code = "unsupported_media_type"
+    default_message = "Send the body as application/json."
+
+
+class RateLimited(LeadVaultError):
+    status = 429
+    code = "rate_limited"
+    default_message = "Too many requests; try again later."
+
+
+class InternalError(LeadVaultError):
+    status = 500
+    code = "internal_error"
+    default_message = "Something went wrong on our side. It has been logged without your data."
+
+
+_BY_STATUS: dict[int, type[LeadVaultError]] = {
+    cls.status: cls
+    for cls in (InvalidJson, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict, Gone,
+                PayloadTooLarge, UnsupportedMediaType, RateLimited, InternalError)
+}
+
+
+def error_for_status(status: int) -> LeadVaultError:
+    """The contract error for a bare HTTP status produced outside our code (framework, gateway)."""
+    if status == 400:
+        return ValidationFailed("The request is malformed.")
+    return _BY_STATUS.get(status, InternalError if status >= 500 else LeadVaultError)()

@@ -1,0 +1,28 @@
+"""Scheduled functions (``@schedule``). Thin: they call services with the Lambda's deadline.
+
+Each issue that brings a scheduled function adds it to ``SCHEDULED_FUNCTIONS`` and registers a
+handler below; the CLI's ``run-job`` and the local runner's scheduler read the same table.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from chalice import Blueprint
+
+from chalicelib.runtime import run_job
+
+
+class Schedule(NamedTuple):
+    every_minutes: int
+    target: str
+
+
+# name -> (rate, "module:function" taking the Lambda context and returning a summary dict).
+SCHEDULED_FUNCTIONS: dict[str, Schedule] = {}
+
+jobs = Blueprint(__name__)
+
+
+def invoke_job(name: str, context: Any) -> dict[str, Any]:
+    return run_job(name, SCHEDULED_FUNCTIONS[name].target, context)

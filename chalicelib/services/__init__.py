@@ -1,0 +1,1 @@
+"""Use cases: plain Python, no Chalice, testable without HTTP."""

@@ -1,0 +1,37 @@
+"""Turn payloads into typed inputs, and pydantic's complaints into the contract's error details."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from chalicelib.errors import ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class StrictInput(BaseModel):
+    """Base of every input model: unknown keys are refused, strings trimmed, types strict."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True, frozen=True)
+
+
+def parse_input(model: type[M], payload: Any) -> M:
+    """Validate ``payload``; the error lists fields and problems, never the submitted values."""
+    if not isinstance(payload, dict):
+        raise ValidationFailed("The body must be a JSON object.")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        details = [
+            {"field": ".".join(str(part) for part in error["loc"]) or "(body)", "problem": _problem(error)}
+            for error in exc.errors(include_input=False, include_url=False)
+        ]
+        raise ValidationFailed(details=details) from None
+
+
+def _problem(error: Any) -> str:
+    message = str(error.get("msg", "invalid"))
+    # Messages of our own validators arrive as "Value error, <text>": keep just the text.
+    return message.removeprefix("Value error, ")

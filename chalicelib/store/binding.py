@@ -1,0 +1,71 @@
+"""Resolve table names, endpoint and region from the settings of the current call."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from chalicelib.config import get_settings
+from chalicelib.store.base import LeadVaultModel
+
+
+def all_models() -> list[type[LeadVaultModel]]:
+    """Every table of the service, in creation order."""
+    from chalicelib.store.api_keys import ApiKeyRecord
+    from chalicelib.store.audit import AuditRecord
+    from chalicelib.store.person_keys import PersonKeyRecord
+    from chalicelib.store.tenants import TenantRecord
+
+    return [TenantRecord, ApiKeyRecord, PersonKeyRecord, AuditRecord]
+
+
+_THREAD_SESSIONS = threading.local()
+
+
+def _thread_session() -> Any:
+    """One botocore session per thread, shared by every table's client.
+
+    PynamoDB builds a new session per table connection, and each new session parses the
+    DynamoDB service model again (~0.1 s a table on a cold Lambda). Sessions are not safe to
+    share across threads, so we share them only within one.
+    """
+    import botocore.session
+
+    session = getattr(_THREAD_SESSIONS, "session", None)
+    if session is None:
+        session = _THREAD_SESSIONS.session = botocore.session.get_session()
+    return session
+
+
+def _share_sessions() -> None:
+    import pynamodb.connection.base as pynamodb_base
+
+    if pynamodb_base.get_session is not _thread_session:
+        pynamodb_base.get_session = _thread_session
+
+
+def bind_tables() -> None:
+    """Point every model at this call's tables; drop cached connections only when that changes."""
+    _share_sessions()
+    settings = get_settings()
+    local_credentials = bool(settings.dynamodb_endpoint_url) and not os.environ.get("AWS_ACCESS_KEY_ID")
+    for model in all_models():
+        meta = model.Meta
+        wanted = (
+            f"{settings.table_prefix}{model.table_suffix}",
+            settings.dynamodb_endpoint_url,
+            settings.region,
+            "local" if local_credentials else None,
+        )
+        current = (
+            meta.table_name,
+            getattr(meta, "host", None),
+            getattr(meta, "region", None),
+            getattr(meta, "aws_access_key_id", None),
+        )
+        if wanted == current:
+            continue
+        meta.table_name, meta.host, meta.region, meta.aws_access_key_id = wanted
+        meta.aws_secret_access_key = "local" if local_credentials else None
+        model._connection = None

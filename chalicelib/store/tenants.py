@@ -1,0 +1,40 @@
+"""Tenants: the businesses that use LeadVault. No personal data lives here."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BinaryAttribute,
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+
+from chalicelib.store.base import LeadVaultModel
+
+
+class TenantRecord(LeadVaultModel):
+    table_suffix = "tenants"
+
+    class Meta(LeadVaultModel.Meta):
+        pass
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    default_region = UnicodeAttribute()
+    own_numbers = ListAttribute(of=UnicodeAttribute, default=list)
+    unknown_calls_become_leads = BooleanAttribute(default=False)
+    # The per-tenant HMAC secret of the blind indexes, wrapped by the master key.
+    wrapped_index_secret = BinaryAttribute(legacy_encoding=False)
+    retention_days = MapAttribute(default=dict)
+    schema_version = NumberAttribute(default=1)
+    created_at = UTCDateTimeAttribute()
+
+
+def get_tenant(tenant_id: str) -> TenantRecord | None:
+    try:
+        return TenantRecord.get(tenant_id)
+    except TenantRecord.DoesNotExist:
+        return None

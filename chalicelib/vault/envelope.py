@@ -1,0 +1,99 @@
+"""Per-person envelope encryption (AES-256-GCM) and crypto-shredding.
+
+Each person (a *subject*) gets a random data key, stored only wrapped by the master key. Fields
+are sealed with AAD binding tenant, subject and field name, so a ciphertext moved to another
+row or field fails to open. Destroying the wrapped key makes every copy unreadable, backups too.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+
+from chalicelib import clock, invocation
+from chalicelib.config import get_settings
+from chalicelib.store.person_keys import PersonKeyRecord, key_ref
+from chalicelib.vault.master import MasterKey, master_key_for
+
+_VERSION = b"\x01"
+_NONCE_BYTES = 12
+
+
+class SubjectKeyMissing(LookupError):
+    """The subject's key is gone (erased) or never existed: its data cannot be read."""
+
+
+@dataclass(frozen=True)
+class NewSubject:
+    subject_id: str
+    record: PersonKeyRecord
+
+
+def current_master_key() -> MasterKey:
+    return invocation.cached("master_key", lambda: master_key_for(get_settings()))
+
+
+def _context(tenant_id: str, subject_id: str) -> dict[str, str]:
+    return {"tenant_id": tenant_id, "subject_id": subject_id, "purpose": "person-data-key"}
+
+
+def new_subject(tenant_id: str, *, save: bool = True) -> NewSubject:
+    """Mint a subject with a fresh data key. ``save=False`` lets a caller batch the key's write."""
+    subject_id = "sub_" + secrets.token_hex(12)
+    master = current_master_key()
+    plaintext, wrapped = master.generate(_context(tenant_id, subject_id))
+    record = PersonKeyRecord(
+        key_ref(tenant_id, subject_id), wrapped_key=wrapped, master_key=master.name, created_at=clock.now()
+    )
+    if save:
+        record.save()
+    invocation.cached(_cache_name(tenant_id, subject_id), lambda: plaintext)
+    return NewSubject(subject_id, record)
+
+
+def _cache_name(tenant_id: str, subject_id: str) -> str:
+    return f"data_key:{tenant_id}#{subject_id}"
+
+
+def _data_key(tenant_id: str, subject_id: str) -> bytes:
+    def load() -> bytes:
+        try:
+            record = PersonKeyRecord.get(key_ref(tenant_id, subject_id))
+        except PersonKeyRecord.DoesNotExist:
+            raise SubjectKeyMissing(subject_id) from None
+        return current_master_key().unwrap(record.wrapped_key, _context(tenant_id, subject_id))
+
+    return invocation.cached(_cache_name(tenant_id, subject_id), load)
+
+
+def _aad(tenant_id: str, subject_id: str, field: str) -> bytes:
+    return f"{tenant_id}|{subject_id}|{field}".encode()
+
+
+def seal(tenant_id: str, subject_id: str, field: str, plaintext: str) -> bytes:
+    """Encrypt one field's value under the subject's key."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = AESGCM(_data_key(tenant_id, subject_id)).encrypt(
+        nonce, plaintext.encode("utf-8"), _aad(tenant_id, subject_id, field)
+    )
+    return _VERSION + nonce + sealed
+
+
+def unseal(tenant_id: str, subject_id: str, field: str, blob: bytes) -> str:
+    """Decrypt one field's value; raises :class:`SubjectKeyMissing` once the person is erased."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if blob[:1] != _VERSION:
+        raise ValueError("unknown sealed-value version")
+    nonce, sealed = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
+    plaintext = AESGCM(_data_key(tenant_id, subject_id)).decrypt(nonce, sealed, _aad(tenant_id, subject_id, field))
+    return plaintext.decode("utf-8")
+
+
+def destroy_subject(tenant_id: str, subject_id: str) -> None:
+    """Crypto-shred: delete the wrapped data key and forget any unwrapped copy."""
+    PersonKeyRecord(key_ref(tenant_id, subject_id)).delete()
+    invocation.forget(_cache_name(tenant_id, subject_id))

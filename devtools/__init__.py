@@ -1,0 +1,1 @@
+"""Developer tooling: local run and DynamoDB Local. Not deployed."""

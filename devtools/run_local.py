@@ -1,0 +1,129 @@
+"""``make run``: DynamoDB Local on disk, tables, a demo tenant, the API on :8000, schedules firing.
+
+Ctrl-C (or SIGTERM) stops the server, the scheduler and DynamoDB Local. Data stays under the
+data directory, so the next run finds what the last one stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from devtools.dynamodb_local import PROJECT_DIR, DynamoDBLocal, SetupError
+
+DEMO_FILE = "demo-tenant.json"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Run LeadVault locally")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--ddb-port", type=int, default=int(os.environ.get("LEADVAULT_DDB_PORT", "8001")))
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("LEADVAULT_DATA_DIR", ".data")))
+    parser.add_argument("--schedule-scale", type=float, default=1.0,
+                        help="multiply every schedule's rate (0.01 fires an hourly job every 36 s)")
+    return parser.parse_args(argv)
+
+
+def configure_environment(data_dir: Path, ddb_endpoint: str) -> None:
+    """The local stage's settings, pointing at this run's DynamoDB Local and data directory."""
+    os.environ.update({
+        "LEADVAULT_STAGE": "local",
+        "DYNAMODB_ENDPOINT_URL": ddb_endpoint,
+        "LEADVAULT_DATA_DIR": str(data_dir),
+        "LEADVAULT_MASTER_KEY_FILE": str(data_dir / "master.key"),
+        "LEADVAULT_OUTBOX_DIR": str(data_dir / "outbox"),
+        "LEADVAULT_EMAIL_BACKEND": os.environ.get("LEADVAULT_EMAIL_BACKEND", "outbox"),
+    })
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def ensure_demo_tenant(data_dir: Path) -> dict[str, Any]:
+    """Create the demo tenant and its keys once; later runs only say where it is."""
+    from chalicelib import invocation
+    from chalicelib.services import auth, tenants
+
+    marker = data_dir / DEMO_FILE
+    if marker.exists():
+        demo = json.loads(marker.read_text())
+        print(f"Demo tenant {demo['tenant_id']} exists; its keys were printed on the first run "
+              f"(issue more with `python -m chalicelib.cli invoke admin_issue_api_key`).")
+        return demo
+    with invocation.invocation():
+        tenant_id = tenants.create_tenant(
+            {"name": "Demo Co", "default_region": "IN", "own_numbers": ["+91 80 4000 0000"]}
+        )["tenant_id"]
+        keys = {
+            "widget": auth.issue_key({"tenant_id": tenant_id, "role": "widget",
+                                      "allowed_origins": ["http://localhost:8000", "http://127.0.0.1:8000"]}),
+            "agent": auth.issue_key({"tenant_id": tenant_id, "role": "agent", "agent_id": "demo-agent"}),
+            "admin": auth.issue_key({"tenant_id": tenant_id, "role": "admin"}),
+        }
+    marker.write_text(json.dumps({"tenant_id": tenant_id, "key_ids": {r: k["key_id"] for r, k in keys.items()}}))
+    print(f"Demo tenant {tenant_id} created. Its API keys, shown this once:")
+    for role, key in keys.items():
+        print(f"  {role:<6} {key['api_key']}")
+    return {"tenant_id": tenant_id}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    data_dir = args.data_dir.resolve()
+    ddb = DynamoDBLocal(port=args.ddb_port, data_dir=data_dir / "dynamodb")
+    try:
+        ddb.start()
+    except SetupError as error:
+        print(f"make run: {error}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    scheduler = None
+    try:
+        from devtools.local_server import create_server
+
+        server, _app = create_server(PROJECT_DIR, args.host, args.port)
+        configure_environment(data_dir, ddb.endpoint)
+        from chalicelib.store.schema import create_tables
+
+        print(f"Tables: {json.dumps(create_tables())}")
+        ensure_demo_tenant(data_dir)
+        scheduler = start_scheduler(args.schedule_scale)
+        print(f"DynamoDB Local on {ddb.endpoint} (data in {data_dir / 'dynamodb'})", flush=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        thread.join()
+    except KeyboardInterrupt:
+        print("\nStopping.", flush=True)
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+        ddb.stop()
+    return 0
+
+
+def _stop_on_sigterm(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def start_scheduler(scale: float) -> Any:
+    from chalicelib.jobs import SCHEDULED_FUNCTIONS, invoke_job
+    from chalicelib.runtime import LocalContext
+    from devtools.scheduler import LocalScheduler
+
+    def fire(name: str) -> None:
+        invoke_job(name, LocalContext(name, timeout_s=SCHEDULED_FUNCTIONS[name].every_minutes * 60.0))
+
+    scheduler = LocalScheduler(SCHEDULED_FUNCTIONS, fire, scale=scale)
+    scheduler.start()
+    names = ", ".join(f"{n} every {s.every_minutes} min" for n, s in SCHEDULED_FUNCTIONS.items()) or "none yet"
+    print(f"Schedules: {names}")
+    return scheduler
+
+
+if __name__ == "__main__":
+    sys.exit(main())
