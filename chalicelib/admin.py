@@ -11,8 +11,8 @@ from chalicelib.runtime import run_operator
 # name -> "module:function" of the service; resolved on call so the app imports fast.
 OPERATOR_FUNCTIONS: dict[str, str] = {
     "admin_create_tenant": "chalicelib.services.tenants:create_tenant",
-    "admin_issue_api_key": "chalicelib.services.auth:issue_key",
-    "admin_revoke_api_key": "chalicelib.services.auth:revoke_key",
+    "admin_issue_api_key": "chalicelib.services.api_keys:issue_key",
+    "admin_revoke_api_key": "chalicelib.services.api_keys:revoke_key",
 }
 
 admin = Blueprint(__name__)

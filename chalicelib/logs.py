@@ -12,7 +12,6 @@ import traceback
 from functools import lru_cache
 from typing import Any
 
-
 _STREAM = {"name": "stdout"}
 
 

@@ -47,7 +47,7 @@ def configure_environment(data_dir: Path, ddb_endpoint: str) -> None:
 def ensure_demo_tenant(data_dir: Path) -> dict[str, Any]:
     """Create the demo tenant and its keys once; later runs only say where it is."""
     from chalicelib import invocation
-    from chalicelib.services import auth, tenants
+    from chalicelib.services import api_keys, tenants
 
     marker = data_dir / DEMO_FILE
     if marker.exists():
@@ -60,10 +60,10 @@ def ensure_demo_tenant(data_dir: Path) -> dict[str, Any]:
             {"name": "Demo Co", "default_region": "IN", "own_numbers": ["+91 80 4000 0000"]}
         )["tenant_id"]
         keys = {
-            "widget": auth.issue_key({"tenant_id": tenant_id, "role": "widget",
+            "widget": api_keys.issue_key({"tenant_id": tenant_id, "role": "widget",
                                       "allowed_origins": ["http://localhost:8000", "http://127.0.0.1:8000"]}),
-            "agent": auth.issue_key({"tenant_id": tenant_id, "role": "agent", "agent_id": "demo-agent"}),
-            "admin": auth.issue_key({"tenant_id": tenant_id, "role": "admin"}),
+            "agent": api_keys.issue_key({"tenant_id": tenant_id, "role": "agent", "agent_id": "demo-agent"}),
+            "admin": api_keys.issue_key({"tenant_id": tenant_id, "role": "admin"}),
         }
     marker.write_text(json.dumps({"tenant_id": tenant_id, "key_ids": {r: k["key_id"] for r, k in keys.items()}}))
     print(f"Demo tenant {tenant_id} created. Its API keys, shown this once:")

@@ -15,7 +15,7 @@ OPERATOR = "operator"
 
 def record(tenant_id: str, actor_key_id: str, action: str, object_id: str | None = None) -> AuditRecord:
     """Write one audit record. ``object_id`` is an id we minted, never a person's identifier."""
-    from chalicelib.services.tenants import retention_days
+    from chalicelib.services.tenancy import retention_days
 
     at = clock.now()
     audit_id = "aud_" + secrets.token_hex(10)

@@ -1,8 +1,8 @@
-"""API keys: issue, revoke, authenticate, authorise.
+"""Authenticating API keys and authorising roles: the path every request takes, kept light.
 
-A key reads ``lv.<key_id>.<secret>``. The key id is a public handle (it appears in audit
-records); the 256-bit secret is stored only as its SHA-256, which is enough for a random
-secret of that size. A key is shown once, when issued.
+A key reads ``lv.<key_id>.<secret>``; only SHA-256 of the secret is stored (see
+:mod:`chalicelib.services.api_keys`). Lookups read strongly consistent, so a revoked key is
+refused by the very next request.
 """
 
 from __future__ import annotations
@@ -10,29 +10,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import secrets
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
-
-from chalicelib import clock
-from chalicelib.errors import Forbidden, NotFound, Unauthorized
-from chalicelib.services import audit
-from chalicelib.services.identifiers import normalise_email
-from chalicelib.services.tenants import require_tenant
-from chalicelib.services.validation import StrictInput, parse_input
-from chalicelib.store.api_keys import ApiKeyRecord, get_key
+from chalicelib.errors import Forbidden, Unauthorized
+from chalicelib.store.api_keys import get_key
 
 ROLES = ("widget", "agent", "admin")
 KEY_PREFIX = "lv"
 KEY_ID = re.compile(r"^key_[0-9a-f]{20}$")
-# Revoked keys stay for the audit trail's sake, long enough to explain old audit records.
-REVOKED_KEY_KEEP_DAYS = 400
-
-Role = Literal["widget", "agent", "admin"]
 
 
 @dataclass(frozen=True)
@@ -46,102 +31,8 @@ class Caller:
     allowed_origins: tuple[str, ...] = ()
 
 
-class IssueKeyInput(StrictInput):
-    tenant_id: str
-    role: Role
-    agent_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
-    email: Annotated[str, StringConstraints(max_length=254)] | None = None
-    allowed_origins: list[Annotated[str, StringConstraints(max_length=255)]] = Field(
-        default_factory=list, max_length=20
-    )
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return None if value is None else normalise_email(value)
-
-    @field_validator("allowed_origins")
-    @classmethod
-    def _origins(cls, values: list[str]) -> list[str]:
-        return sorted({_normalise_origin(value) for value in values})
-
-    @model_validator(mode="after")
-    def _role_rules(self) -> IssueKeyInput:
-        if self.allowed_origins and self.role != "widget":
-            raise ValueError("allowed_origins applies to widget keys only")
-        if self.agent_id and self.role != "agent":
-            raise ValueError("agent_id applies to agent keys only")
-        return self
-
-
-def _normalise_origin(value: str) -> str:
-    parts = urlsplit(value)
-    local = parts.hostname in ("localhost", "127.0.0.1")
-    if parts.scheme not in ("https", "http") or (parts.scheme == "http" and not local) or not parts.hostname:
-        raise ValueError("origins look like https://example.com (http only for localhost)")
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
-        raise ValueError("an origin has no path, query or credentials")
-    return f"{parts.scheme}://{parts.netloc.lower()}"
-
-
-class RevokeKeyInput(StrictInput):
-    tenant_id: str
-    key_id: str
-
-
-def _hash_secret(secret: str) -> bytes:
+def hash_secret(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
-
-
-def issue_key(payload: object, actor_key_id: str = audit.OPERATOR) -> dict[str, str]:
-    """Mint a key for a tenant; the plaintext key is in the answer and nowhere else."""
-    from chalicelib.vault import envelope
-
-    data = parse_input(IssueKeyInput, payload)
-    require_tenant(data.tenant_id)
-    key_id = "key_" + secrets.token_hex(10)
-    secret = secrets.token_urlsafe(32)
-    record = ApiKeyRecord(
-        key_id,
-        tenant_id=data.tenant_id,
-        role=data.role,
-        secret_hash=_hash_secret(secret),
-        agent_id=(data.agent_id or key_id) if data.role == "agent" else None,
-        allowed_origins=data.allowed_origins,
-        created_at=clock.now(),
-    )
-    if data.email:
-        subject = envelope.new_subject(data.tenant_id)
-        record.subject_id = subject.subject_id
-        record.email_sealed = envelope.seal(data.tenant_id, subject.subject_id, "email", data.email)
-    record.save(condition=ApiKeyRecord.key_id.does_not_exist())
-    audit.record(data.tenant_id, actor_key_id, "api_key.issue", key_id)
-    return {"key_id": key_id, "api_key": f"{KEY_PREFIX}.{key_id}.{secret}"}
-
-
-def revoke_key(payload: object, actor_key_id: str = audit.OPERATOR) -> dict[str, bool]:
-    """Revoke at once (reads are strongly consistent) and shred the holder's sealed e-mail."""
-    from chalicelib.vault import envelope
-
-    data = parse_input(RevokeKeyInput, payload)
-    require_tenant(data.tenant_id)
-    record = get_key(data.key_id) if KEY_ID.match(data.key_id) else None
-    if record is None or record.tenant_id != data.tenant_id:
-        raise NotFound("No such key.")
-    now = clock.now()
-    if record.revoked_at is None:
-        record.update(
-            actions=[
-                ApiKeyRecord.revoked_at.set(now),
-                ApiKeyRecord.expires_at.set(now + timedelta(days=REVOKED_KEY_KEEP_DAYS)),
-                ApiKeyRecord.email_sealed.remove(),
-            ],
-            condition=ApiKeyRecord.tenant_id == data.tenant_id,
-        )
-        if record.subject_id:
-            envelope.destroy_subject(data.tenant_id, record.subject_id)
-        audit.record(data.tenant_id, actor_key_id, "api_key.revoke", data.key_id)
-    return {"revoked": True}
 
 
 def authenticate(authorization: str | None) -> Caller:
@@ -151,7 +42,7 @@ def authenticate(authorization: str | None) -> Caller:
     if scheme.lower() != "bearer" or len(parts) != 3 or parts[0] != KEY_PREFIX or not KEY_ID.match(parts[1]):
         raise Unauthorized()
     record = get_key(parts[1])
-    if record is None or not hmac.compare_digest(record.secret_hash, _hash_secret(parts[2])):
+    if record is None or not hmac.compare_digest(record.secret_hash, hash_secret(parts[2])):
         raise Unauthorized()
     if record.revoked_at is not None:
         raise Unauthorized()

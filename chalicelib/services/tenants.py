@@ -1,22 +1,18 @@
-"""Tenants: creation by operators, and the per-invocation view every other service reads."""
+"""Tenant administration by operators (the per-request view is :mod:`chalicelib.services.tenancy`)."""
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from chalicelib import clock, invocation
-from chalicelib.errors import NotFound
+from chalicelib import clock
 from chalicelib.services import audit
 from chalicelib.services.identifiers import is_region, normalise_phone
+from chalicelib.services.tenancy import DEFAULT_RETENTION_DAYS
 from chalicelib.services.validation import StrictInput, parse_input
-from chalicelib.store.tenants import TenantRecord, get_tenant
-
-TENANT_ID = re.compile(r"^ten_[0-9a-f]{16}$")
-DEFAULT_RETENTION_DAYS = {"leads": 365, "calls": 365, "consents": 1825, "audit": 365}
+from chalicelib.store.tenants import TenantRecord
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
@@ -61,24 +57,3 @@ def create_tenant(payload: object) -> dict[str, str]:
     record.save(condition=TenantRecord.tenant_id.does_not_exist())
     audit.record(tenant_id, audit.OPERATOR, "tenant.create", tenant_id)
     return {"tenant_id": tenant_id}
-
-
-def require_tenant(tenant_id: str) -> TenantRecord:
-    """The tenant, loaded once per invocation; an unknown or malformed id is ``not_found``."""
-    if not isinstance(tenant_id, str) or not TENANT_ID.match(tenant_id):
-        raise NotFound("No such tenant.")
-
-    def load() -> TenantRecord:
-        record = get_tenant(tenant_id)
-        if record is None:
-            raise NotFound("No such tenant.")
-        return record
-
-    return invocation.cached(f"tenant:{tenant_id}", load)
-
-
-def retention_days(tenant_id: str, kind: str) -> int:
-    """Days the tenant keeps ``kind`` (leads, calls, consents, audit)."""
-    configured = require_tenant(tenant_id).retention_days
-    value = configured.as_dict().get(kind) if hasattr(configured, "as_dict") else configured.get(kind)
-    return int(value or DEFAULT_RETENTION_DAYS[kind])

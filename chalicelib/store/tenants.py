@@ -13,6 +13,7 @@ from pynamodb.attributes import (
 )
 
 from chalicelib.store.base import LeadVaultModel
+from chalicelib.store.ttl import ExpiresAtAttribute
 
 
 class TenantRecord(LeadVaultModel):
@@ -31,6 +32,8 @@ class TenantRecord(LeadVaultModel):
     retention_days = MapAttribute(default=dict)
     schema_version = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute()
+    # Set only when a tenant is offboarded; every table carries the TTL attribute all the same.
+    expires_at = ExpiresAtAttribute(null=True)
 
 
 def get_tenant(tenant_id: str) -> TenantRecord | None:

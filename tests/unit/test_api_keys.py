@@ -103,4 +103,5 @@ def test_bad_issue_payloads_name_the_field_and_store_nothing(operator, tenant, p
 
 def test_issuing_for_an_unknown_tenant_is_not_found(operator, tables):
     for tenant_id in ("ten_0000000000000000", "../etc", "ten_" + "é" * 16):
-        assert operator("admin_issue_api_key", {"tenant_id": tenant_id, "role": "admin"})["error"]["code"] == "not_found"
+        result = operator("admin_issue_api_key", {"tenant_id": tenant_id, "role": "admin"})
+        assert result["error"]["code"] == "not_found"

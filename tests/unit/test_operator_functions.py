@@ -18,7 +18,7 @@ def test_every_operator_function_is_registered_with_chalice():
 
 def test_create_tenant_normalises_its_own_numbers(operator, tables):
     from chalicelib import invocation
-    from chalicelib.services.tenants import require_tenant
+    from chalicelib.services.tenancy import require_tenant
 
     answer = operator("admin_create_tenant", {"name": "  Acme  ", "default_region": "in",
                                               "own_numbers": ["080 4000 0000", "+91 80 4000 0000"]})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -35,7 +35,7 @@ def test_importing_the_app_reads_no_configuration(monkeypatch):
 
 def test_leadvault_now_moves_the_clock_on_local_and_test_only(monkeypatch):
     monkeypatch.setenv("LEADVAULT_NOW", "2030-01-02T03:04:05Z")
-    assert clock.now() == datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert clock.now() == datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
     monkeypatch.setenv("LEADVAULT_STAGE", "dev")
     monkeypatch.setenv("LEADVAULT_KMS_KEY_ID", "alias/x")
     assert clock.now().year != 2030

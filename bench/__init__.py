@@ -1,0 +1,1 @@
+"""Benchmarks: ratios and counts, printed as one JSON line per figure (``make bench``)."""

@@ -1,0 +1,9 @@
+"""``make bench``: every benchmark, one JSON line per figure."""
+
+from __future__ import annotations
+
+from bench import cold_import, ddb_costs
+
+if __name__ == "__main__":
+    cold_import.run()
+    ddb_costs.run()
