@@ -3,10 +3,11 @@
 from chalicelib.admin import admin
 from chalicelib.api.application import LeadVaultChalice
 from chalicelib.api.health import health
+from chalicelib.api.leads import leads
 from chalicelib.api.me import me
 from chalicelib.jobs import jobs
 
 app = LeadVaultChalice(app_name="leadvault", configure_logs=False)
 
-for blueprint in (health, me, admin, jobs):
+for blueprint in (health, me, leads, admin, jobs):
     app.register_blueprint(blueprint)

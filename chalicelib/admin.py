@@ -13,6 +13,7 @@ OPERATOR_FUNCTIONS: dict[str, str] = {
     "admin_create_tenant": "chalicelib.services.tenants:create_tenant",
     "admin_issue_api_key": "chalicelib.services.api_keys:issue_key",
     "admin_revoke_api_key": "chalicelib.services.api_keys:revoke_key",
+    "admin_define_fields": "chalicelib.services.fields:define_fields",
 }
 
 admin = Blueprint(__name__)
@@ -35,3 +36,8 @@ def admin_issue_api_key(event: Any, context: Any) -> dict[str, Any]:
 @admin.lambda_function(name="admin_revoke_api_key")
 def admin_revoke_api_key(event: Any, context: Any) -> dict[str, Any]:
     return invoke_operator("admin_revoke_api_key", event, context)
+
+
+@admin.lambda_function(name="admin_define_fields")
+def admin_define_fields(event: Any, context: Any) -> dict[str, Any]:
+    return invoke_operator("admin_define_fields", event, context)

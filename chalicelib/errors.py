@@ -46,6 +46,26 @@ class ValidationFailed(LeadVaultError):
     default_message = "The request has invalid fields."
 
 
+class SpecialCategory(LeadVaultError):
+    code = "special_category"
+    default_message = "Special-category data (health, religion, caste, ...) is not collected."
+
+
+class UndeclaredField(LeadVaultError):
+    code = "undeclared_field"
+    default_message = "A custom field was not declared by the tenant."
+
+
+class Minor(LeadVaultError):
+    code = "minor"
+    default_message = "We do not collect data of people under 18."
+
+
+class ConsentRequired(LeadVaultError):
+    code = "consent_required"
+    default_message = "Consent to be contacted (purpose `contact`) is required."
+
+
 class Unauthorized(LeadVaultError):
     status = 401
     code = "unauthorized"
@@ -74,6 +94,11 @@ class Conflict(LeadVaultError):
     status = 409
     code = "conflict"
     default_message = "The request conflicts with the current state."
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_conflict"
+    default_message = "This Idempotency-Key was used with a different body."
 
 
 class Gone(LeadVaultError):

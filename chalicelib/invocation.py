@@ -50,3 +50,16 @@ def forget(name: str) -> None:
     scope = _SCOPE.get()
     if scope is not None:
         scope.pop(name, None)
+
+
+def peek(name: str) -> Any:
+    """The scope's value for ``name`` if there is one, else None; never builds."""
+    scope = _SCOPE.get()
+    return None if scope is None else scope.get(name)
+
+
+def put(name: str, value: Any) -> None:
+    """Set a value for the rest of the invocation (no-op outside a scope)."""
+    scope = _SCOPE.get()
+    if scope is not None:
+        scope[name] = value

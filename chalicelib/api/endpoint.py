@@ -42,8 +42,13 @@ def endpoint(
     path: str,
     methods: tuple[str, ...] = ("GET",),
     roles: tuple[str, ...] | None = ALL_ROLES,
+    replay: str = "endpoint",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a view. ``roles=None`` means no key is needed (health, signed-token routes)."""
+    """Register a view. ``roles=None`` means no key is needed (health, signed-token routes).
+
+    ``Idempotency-Key`` on a POST is honoured here (``replay="endpoint"``), or by the service
+    itself when it can fold the record into its own writes (``replay="service"``).
+    """
 
     def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(handler)
@@ -55,8 +60,11 @@ def endpoint(
             with invocation.invocation():
                 try:
                     call, caller = _prepare(request, roles)
-                    result = handler(call, **path_params)
-                    response = result if isinstance(result, Response) else json_response(result)
+                    if replay == "endpoint" and request.method == "POST" and caller is not None:
+                        response = _with_idempotency(call, f"{request.method} {path}", handler, path_params)
+                    else:
+                        result = handler(call, **path_params)
+                        response = result if isinstance(result, Response) else json_response(result)
                 except LeadVaultError as error:
                     response = error_response(error)
                 except Exception as exc:  # noqa: BLE001 - the contract's 500, logged without input
@@ -72,10 +80,27 @@ def endpoint(
     return decorate
 
 
+def _with_idempotency(call: Call, route: str, handler: Callable[..., Any], path_params: dict[str, str]) -> Response:
+    """Replay the first successful answer for the same key and body; 409 for another body."""
+    from chalicelib.services import idempotency
+
+    key = idempotency.idempotency_key(call.caller.tenant_id, call.caller.key_id,
+                                      call.headers.get("idempotency-key"), route, call.body)
+    if key is not None:
+        replayed = idempotency.lookup(key)
+        if replayed is not None:
+            return json_response(replayed[1], replayed[0])
+    result = handler(call, **path_params)
+    response = result if isinstance(result, Response) else json_response(result)
+    if key is not None and 200 <= response.status_code < 300 and isinstance(response.body, dict):
+        idempotency.record(key, response.status_code, response.body).save()
+    return response
+
+
 def _prepare(request: Any, roles: tuple[str, ...] | None) -> tuple[Call, Any]:
     from chalicelib.api.jsonbody import parse_body
 
-    headers = dict(request.headers or {})
+    headers = {name.lower(): value for name, value in (request.headers or {}).items()}
     caller = None
     if roles is not None:
         from chalicelib.services.auth import authenticate, authorise

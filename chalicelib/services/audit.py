@@ -15,11 +15,18 @@ OPERATOR = "operator"
 
 def record(tenant_id: str, actor_key_id: str, action: str, object_id: str | None = None) -> AuditRecord:
     """Write one audit record. ``object_id`` is an id we minted, never a person's identifier."""
+    item = build(tenant_id, actor_key_id, action, object_id)
+    item.save()
+    return item
+
+
+def build(tenant_id: str, actor_key_id: str, action: str, object_id: str | None = None) -> AuditRecord:
+    """An unsaved audit record, for callers that batch it with their own writes."""
     from chalicelib.services.tenancy import retention_days
 
     at = clock.now()
     audit_id = "aud_" + secrets.token_hex(10)
-    item = AuditRecord(
+    return AuditRecord(
         f"{tenant_id}#{at:%Y-%m-%d}#{random.randrange(AUDIT_SHARDS)}",
         f"{at:%Y-%m-%dT%H:%M:%S.%fZ}#{audit_id}",
         audit_id=audit_id,
@@ -30,8 +37,6 @@ def record(tenant_id: str, actor_key_id: str, action: str, object_id: str | None
         at=at,
         expires_at=at + timedelta(days=retention_days(tenant_id, "audit")),
     )
-    item.save()
-    return item
 
 
 def records_for_day(tenant_id: str, day: str) -> list[AuditRecord]:

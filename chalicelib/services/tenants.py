@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
@@ -22,6 +22,7 @@ class CreateTenantInput(StrictInput):
     default_region: str
     own_numbers: list[Annotated[str, StringConstraints(max_length=40)]] = Field(default_factory=list, max_length=100)
     unknown_calls_become_leads: bool = False
+    lawful_basis: Literal["consent", "legitimate_interest"] = "consent"
 
     @field_validator("default_region")
     @classmethod
@@ -50,6 +51,7 @@ def create_tenant(payload: object) -> dict[str, str]:
         default_region=data.default_region,
         own_numbers=data.own_numbers,
         unknown_calls_become_leads=data.unknown_calls_become_leads,
+        lawful_basis=data.lawful_basis,
         wrapped_index_secret=new_index_secret(tenant_id),
         retention_days=dict(DEFAULT_RETENTION_DAYS),
         created_at=clock.now(),

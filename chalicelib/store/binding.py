@@ -11,13 +11,23 @@ from chalicelib.store.base import LeadVaultModel
 
 
 def all_models() -> list[type[LeadVaultModel]]:
-    """Every table of the service, in creation order."""
+    """One model per table of the service, in creation order."""
     from chalicelib.store.api_keys import ApiKeyRecord
     from chalicelib.store.audit import AuditRecord
+    from chalicelib.store.claims import ClaimRecord
+    from chalicelib.store.leads import LeadRecord
     from chalicelib.store.person_keys import PersonKeyRecord
     from chalicelib.store.tenants import TenantRecord
+    from chalicelib.store.timeline import TimelineRecord
 
-    return [TenantRecord, ApiKeyRecord, PersonKeyRecord, AuditRecord]
+    return [TenantRecord, ApiKeyRecord, PersonKeyRecord, AuditRecord, LeadRecord, ClaimRecord, TimelineRecord]
+
+
+def _bound_models() -> list[type[LeadVaultModel]]:
+    """Every model, including those that share a table with another (idempotency records)."""
+    from chalicelib.store.claims import IdempotencyRecord
+
+    return [*all_models(), IdempotencyRecord]
 
 
 _THREAD_SESSIONS = threading.local()
@@ -50,7 +60,7 @@ def bind_tables() -> None:
     _share_sessions()
     settings = get_settings()
     local_credentials = bool(settings.dynamodb_endpoint_url) and not os.environ.get("AWS_ACCESS_KEY_ID")
-    for model in all_models():
+    for model in _bound_models():
         meta = model.Meta
         wanted = (
             f"{settings.table_prefix}{model.table_suffix}",

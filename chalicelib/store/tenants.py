@@ -30,6 +30,10 @@ class TenantRecord(LeadVaultModel):
     # The per-tenant HMAC secret of the blind indexes, wrapped by the master key.
     wrapped_index_secret = BinaryAttribute(legacy_encoding=False)
     retention_days = MapAttribute(default=dict)
+    # Declared custom lead fields: [{"name", "type", "category"}].
+    fields = ListAttribute(of=MapAttribute, default=list)
+    # "consent": widget leads need `contact` consent; "legitimate_interest": they may come without.
+    lawful_basis = UnicodeAttribute(default="consent")
     schema_version = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute()
     # Set only when a tenant is offboarded; every table carries the TTL attribute all the same.

@@ -52,12 +52,37 @@ def new_subject(tenant_id: str, *, save: bool = True) -> NewSubject:
     return NewSubject(subject_id, record)
 
 
+def new_inline_key(tenant_id: str, subject_id: str) -> tuple[bytes, str]:
+    """A data key for a subject whose wrapped key is stored on its own item (a lead).
+
+    Returns ``(wrapped_key, master_key_name)``; removing the wrapped key from that item
+    crypto-shreds the subject exactly as :func:`destroy_subject` does for a key record.
+    """
+    master = current_master_key()
+    plaintext, wrapped = master.generate(_context(tenant_id, subject_id))
+    invocation.put(_cache_name(tenant_id, subject_id), plaintext)
+    return wrapped, master.name
+
+
+def adopt_key(tenant_id: str, subject_id: str, wrapped: bytes | None) -> None:
+    """Make an item's inline wrapped key available; it is unwrapped only if a field is opened."""
+    if wrapped:
+        invocation.put(_adopted_name(tenant_id, subject_id), wrapped)
+
+
 def _cache_name(tenant_id: str, subject_id: str) -> str:
     return f"data_key:{tenant_id}#{subject_id}"
 
 
+def _adopted_name(tenant_id: str, subject_id: str) -> str:
+    return f"wrapped_key:{tenant_id}#{subject_id}"
+
+
 def _data_key(tenant_id: str, subject_id: str) -> bytes:
     def load() -> bytes:
+        adopted = invocation.peek(_adopted_name(tenant_id, subject_id))
+        if adopted:
+            return current_master_key().unwrap(adopted, _context(tenant_id, subject_id))
         try:
             record = PersonKeyRecord.get(key_ref(tenant_id, subject_id))
         except PersonKeyRecord.DoesNotExist:
@@ -96,4 +121,10 @@ def unseal(tenant_id: str, subject_id: str, field: str, blob: bytes) -> str:
 def destroy_subject(tenant_id: str, subject_id: str) -> None:
     """Crypto-shred: delete the wrapped data key and forget any unwrapped copy."""
     PersonKeyRecord(key_ref(tenant_id, subject_id)).delete()
+    forget_key(tenant_id, subject_id)
+
+
+def forget_key(tenant_id: str, subject_id: str) -> None:
+    """Drop every cached copy of a subject's key (after it was shredded)."""
     invocation.forget(_cache_name(tenant_id, subject_id))
+    invocation.forget(_adopted_name(tenant_id, subject_id))

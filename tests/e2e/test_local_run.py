@@ -24,8 +24,9 @@ def test_local_run_serves_keeps_data_and_stops_cleanly(tmp_path):
         assert first.request("GET", "/v1/health") == (200, {"status": "ok"})
         status, me = first.request("GET", "/v1/me", headers={"Authorization": f"Bearer {keys['agent']}"})
         assert status == 200 and me["role"] == "agent" and me["agent_id"] == "demo-agent"
-        status, body = first.request("GET", "/v1/no-such-route")
+        status, body = first.request("GET", "/v1/no-such-route", headers={"Authorization": f"Bearer {keys['admin']}"})
         assert status == 404 and body["error"]["code"] == "not_found"
+        assert keys["admin"] not in str(body)  # the gateway's own error must not echo the key
         status, body = first.request("GET", "/v1/me", headers={"Authorization": "Bearer nope"})
         assert status == 401 and body["error"]["code"] == "unauthorized"
         status, body = first.request("DELETE", "/v1/health")

@@ -1,0 +1,1 @@
+"""Leads: intake (one person, one lead), reading, updating, timelines."""

@@ -1,0 +1,52 @@
+"""The ``unique_keys`` table: identity claims and idempotency records, one item per unique key.
+
+Both are "this key belongs to that" facts, read together in one strongly consistent batch:
+- a claim says which lead owns a phone or e-mail (keyed by its blind index); it is written
+  with a condition (must not exist), which keeps "one person, one lead" under concurrency;
+- an idempotency record holds the first answer to a request, replayed for the same key and body.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+
+from chalicelib.store.base import LeadVaultModel
+from chalicelib.store.ttl import ExpiresAtAttribute
+
+UNIQUE_KEYS = "unique_keys"
+
+
+class ClaimRecord(LeadVaultModel):
+    table_suffix = UNIQUE_KEYS
+
+    class Meta(LeadVaultModel.Meta):
+        pass
+
+    # "<tenant_id>#<phone|email>#<blind index>"
+    pk = UnicodeAttribute(hash_key=True)
+    lead_id = UnicodeAttribute()
+    # Wall-clock time of a conditional claim: a claim whose lead is missing is a crash leftover
+    # only once the request that made it must have finished.
+    claimed_at = UTCDateTimeAttribute(null=True)
+    expires_at = ExpiresAtAttribute(null=True)
+
+
+class IdempotencyRecord(LeadVaultModel):
+    table_suffix = UNIQUE_KEYS
+
+    class Meta(LeadVaultModel.Meta):
+        pass
+
+    # "<tenant_id>#idem#<key_id>#<sha256 of the client's Idempotency-Key>"
+    pk = UnicodeAttribute(hash_key=True)
+    # HMAC of the canonical body under the tenant's secret (bodies hold personal data).
+    body_digest = UnicodeAttribute()
+    status = NumberAttribute()
+    # The first answer, JSON. Only answers without personal data are recorded.
+    response = UnicodeAttribute()
+    lead_id = UnicodeAttribute(null=True)
+    expires_at = ExpiresAtAttribute()
+
+
+def claim_key(tenant_id: str, kind: str, blind_index: str) -> str:
+    return f"{tenant_id}#{kind}#{blind_index}"

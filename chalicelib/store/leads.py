@@ -1,0 +1,85 @@
+"""Leads: one item per person per tenant. Personal fields are sealed; the data key is inline.
+
+The lead's wrapped data key lives on the lead item itself, so a new lead costs one item, not
+two, and removing that attribute crypto-shreds everything sealed under it (submissions, calls,
+consents) wherever copies of it are.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BinaryAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+from chalicelib.store.base import LeadVaultModel
+from chalicelib.store.ttl import ExpiresAtAttribute
+
+LIST_SHARDS = 4
+
+
+class TenantListIndex(GlobalSecondaryIndex["LeadRecord"]):
+    """All of a tenant's leads, newest first, spread over a few shards (never a bare tenant key)."""
+
+    class Meta:
+        index_name = "by_tenant"
+        projection = AllProjection()
+
+    list_pk = UnicodeAttribute(hash_key=True)
+    list_sk = UnicodeAttribute(range_key=True)
+
+
+class AgentListIndex(GlobalSecondaryIndex["LeadRecord"]):
+    """The leads assigned to one agent (sparse: only assigned leads carry ``agent_pk``)."""
+
+    class Meta:
+        index_name = "by_agent"
+        projection = AllProjection()
+
+    agent_pk = UnicodeAttribute(hash_key=True)
+    list_sk = UnicodeAttribute(range_key=True)
+
+
+class LeadRecord(LeadVaultModel):
+    table_suffix = "leads"
+
+    class Meta(LeadVaultModel.Meta):
+        pass
+
+    lead_id = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute()
+    wrapped_key = BinaryAttribute(legacy_encoding=False, null=True)
+    master_key = UnicodeAttribute(null=True)
+    # JSON of name, phone, email, fields and utm, sealed under the lead's key.
+    sealed = BinaryAttribute(legacy_encoding=False, null=True)
+    # Blind indexes (tenant-keyed HMACs), kept to find and delete the claims at erasure.
+    phone_ref = UnicodeAttribute(null=True)
+    email_ref = UnicodeAttribute(null=True)
+    source = UnicodeAttribute()
+    stage = UnicodeAttribute(default="new")
+    assigned_agent = UnicodeAttribute(null=True)
+    lawful_basis = UnicodeAttribute()
+    consents = MapAttribute(default=dict)
+    # The first submission's minimised context; later ones are timeline items.
+    first_submission = MapAttribute(default=dict)
+    idempotency_ref = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    last_activity_at = UTCDateTimeAttribute()
+    last_contacted_at = UTCDateTimeAttribute(null=True)
+    version = NumberAttribute(default=1)
+    list_pk = UnicodeAttribute()
+    list_sk = UnicodeAttribute()
+    agent_pk = UnicodeAttribute(null=True)
+    expires_at = ExpiresAtAttribute(null=True)
+
+    by_tenant = TenantListIndex()
+    by_agent = AgentListIndex()
+
+
+def list_shard(lead_id: str) -> int:
+    return int(lead_id[-2:], 16) % LIST_SHARDS
