@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -52,3 +53,55 @@ def _operations() -> None:
         headers = {"Authorization": f"Bearer {key['api_key']}"}
         response = measure("authenticated_request", lambda: client.http.get("/v1/me", headers=headers))
         assert response.status_code == 200, response.body
+        widget = invoke_operator("admin_issue_api_key", {**payload, "role": "widget"}, LocalContext("b"))
+        lead_costs(client, widget)
+        lead_throughput(client, widget)
+
+
+LEAD = {"name": "Asha Rao", "phone": "+91 98450 12345", "email": "asha.rao@example.org", "source": "web",
+        "consent": {"purposes": ["contact", "marketing_email"], "policy_version": "2026-11"},
+        "utm": {"source": "google", "campaign": "winter"}}
+BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+
+
+def post_lead(client: Any, widget: dict[str, str], body: dict[str, Any], idempotency_key: str | None) -> Any:
+    import json
+
+    headers = {"Authorization": f"Bearer {widget['api_key']}", "Content-Type": "application/json",
+               "User-Agent": BROWSER}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    return client.http.post("/v1/leads", headers=headers, body=json.dumps(body))
+
+
+def lead_costs(client: Any, widget: dict[str, str]) -> None:
+    """A new lead and a merged one, both as a widget sends them (with an Idempotency-Key)."""
+    post_lead(client, widget, {**LEAD, "phone": "+91 98450 00000", "email": "warm@example.org"}, "warm-up")
+    created = measure("new_lead", lambda: post_lead(client, widget, LEAD, "bench-new"))
+    assert created.status_code == 201, created.body
+    merged = measure("merged_lead", lambda: post_lead(client, widget, {**LEAD, "name": "Asha R."}, "bench-merge"))
+    assert merged.status_code == 200, merged.body
+    replayed = measure("replayed_lead", lambda: post_lead(client, widget, LEAD, "bench-new"))
+    assert replayed.status_code == 201, replayed.body
+
+
+def lead_throughput(client: Any, widget: dict[str, str], count: int = 200) -> None:
+    """Leads per second through the handler, against a bare boto3 put_item loop in the same run."""
+    import boto3
+
+    people = [{**LEAD, "phone": f"+91 98451 {n:05d}", "email": f"p{n}@example.org"} for n in range(count)]
+    started = time.perf_counter()
+    for body in people:
+        assert post_lead(client, widget, body, None).status_code == 201
+    handler_s = time.perf_counter() - started
+    raw = boto3.client("dynamodb", endpoint_url=os.environ["DYNAMODB_ENDPOINT_URL"], region_name="us-east-1",
+                       aws_access_key_id="local", aws_secret_access_key="local")
+    table = os.environ["LEADVAULT_TABLE_PREFIX"] + "timeline"
+    started = time.perf_counter()
+    for n in range(count):
+        raw.put_item(TableName=table, Item={"owner": {"S": f"bench#{n}"}, "sort_key": {"S": "x"},
+                                            "payload": {"S": "y" * 600}})
+    put_s = time.perf_counter() - started
+    figure("lead_throughput_ratio", round(handler_s / put_s, 2), leads=count,
+           handler_leads_per_s=round(count / handler_s, 1), bare_put_items_per_s=round(count / put_s, 1),
+           meaning="seconds per lead through the handler over seconds per bare put_item")

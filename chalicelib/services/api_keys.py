@@ -1,8 +1,8 @@
 """Issuing and revoking API keys (operator functions).
 
-A key reads ``lv.<key_id>.<secret>``. The key id is a public handle (it appears in audit
-records); the 256-bit secret is stored only as its SHA-256, which is enough for a random
-secret of that size. A key is shown once, when issued.
+A key reads ``lv.<tenant_id>.<key_id>.<secret>``. The ids are public handles (the key id
+appears in audit records); the 256-bit secret is stored only as its SHA-256, which is enough
+for a random secret of that size. A key is shown once, when issued.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from chalicelib import clock
 from chalicelib.errors import NotFound
 from chalicelib.services import audit
-from chalicelib.services.auth import KEY_ID, KEY_PREFIX, hash_secret
+from chalicelib.services.auth import KEY_ID, format_key, hash_secret
 from chalicelib.services.identifiers import normalise_email
 from chalicelib.services.tenancy import require_tenant
 from chalicelib.services.validation import StrictInput, parse_input
@@ -95,7 +95,7 @@ def issue_key(payload: object, actor_key_id: str = audit.OPERATOR) -> dict[str, 
         record.email_sealed = envelope.seal(data.tenant_id, subject.subject_id, "email", data.email)
     record.save(condition=ApiKeyRecord.key_id.does_not_exist())
     audit.record(data.tenant_id, actor_key_id, "api_key.issue", key_id)
-    return {"key_id": key_id, "api_key": f"{KEY_PREFIX}.{key_id}.{secret}"}
+    return {"key_id": key_id, "api_key": format_key(data.tenant_id, key_id, secret)}
 
 
 def revoke_key(payload: object, actor_key_id: str = audit.OPERATOR) -> dict[str, bool]:

@@ -22,13 +22,13 @@ def test_issued_key_authenticates_and_names_its_tenant_and_role(client, issue_ke
 def test_keys_are_random_with_at_least_128_bits_and_never_repeat(issue_key):
     keys = [issue_key("admin")["api_key"] for _ in range(5)]
     assert len(set(keys)) == 5
-    secret = keys[0].split(".")[2]
+    secret = keys[0].split(".")[3]
     assert len(base64.urlsafe_b64decode(secret + "=" * (-len(secret) % 4))) * 8 >= 128
 
 
 def test_the_table_holds_only_a_hash_of_the_secret(issue_key):
     answer = issue_key("admin")
-    secret = answer["api_key"].split(".")[2]
+    secret = answer["api_key"].split(".")[3]
     text = dump_text(scan_everything())
     assert secret not in text
     assert answer["api_key"] not in text
@@ -37,8 +37,9 @@ def test_the_table_holds_only_a_hash_of_the_secret(issue_key):
 
 @pytest.mark.parametrize(
     "authorization",
-    [None, "", "Bearer", "Basic abc", "Bearer lv.key_00000000000000000000.nope", "Bearer lv.bad.bad",
-     "Bearer " + "x" * 5000, "Bearer lv.key_00000000000000000000.a.b"],
+    [None, "", "Bearer", "Basic abc", "Bearer lv.ten_0000000000000000.key_00000000000000000000.nope",
+     "Bearer lv.bad.bad.bad", "Bearer " + "x" * 5000, "Bearer lv.key_00000000000000000000.a.b",
+     "Bearer lv.ten_0000000000000000.key_00000000000000000000.a.b"],
 )
 def test_missing_malformed_or_unknown_keys_are_401(client, tables, authorization):
     headers = {} if authorization is None else {"Authorization": authorization}
@@ -47,8 +48,8 @@ def test_missing_malformed_or_unknown_keys_are_401(client, tables, authorization
 
 def test_a_right_key_id_with_a_wrong_secret_is_401(client, issue_key):
     answer = issue_key("admin")
-    key_id = answer["key_id"]
-    forged = {"api_key": f"lv.{key_id}.{'A' * 43}"}
+    _, tenant_id, key_id, _secret = answer["api_key"].split(".")
+    forged = {"api_key": f"lv.{tenant_id}.{key_id}.{'A' * 43}"}
     assert_error(client.http.get("/v1/me", headers=bearer(forged)), 401, "unauthorized")
 
 
@@ -63,6 +64,13 @@ def test_revoking_twice_is_harmless(issue_key, operator, tenant):
     key_id = issue_key("agent")["key_id"]
     for _ in range(2):
         assert operator("admin_revoke_api_key", {"tenant_id": tenant, "key_id": key_id}) == {"revoked": True}
+
+
+def test_a_key_presented_under_another_tenant_is_401(client, issue_key, operator):
+    other = operator("admin_create_tenant", {"name": "Other", "default_region": "GB"})["tenant_id"]
+    _, _tenant_id, key_id, secret = issue_key("admin")["api_key"].split(".")
+    moved = {"api_key": f"lv.{other}.{key_id}.{secret}"}
+    assert_error(client.http.get("/v1/me", headers=bearer(moved)), 401, "unauthorized")
 
 
 def test_another_tenant_cannot_revoke_a_key(issue_key, operator, client):
