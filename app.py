@@ -2,6 +2,7 @@
 
 from chalicelib.admin import admin
 from chalicelib.api.application import LeadVaultChalice
+from chalicelib.api.field_work import field_work
 from chalicelib.api.health import health
 from chalicelib.api.leads import leads
 from chalicelib.api.me import me
@@ -9,5 +10,5 @@ from chalicelib.jobs import jobs
 
 app = LeadVaultChalice(app_name="leadvault", configure_logs=False)
 
-for blueprint in (health, me, leads, admin, jobs):
+for blueprint in (health, me, leads, field_work, admin, jobs):
     app.register_blueprint(blueprint)

@@ -56,6 +56,9 @@ def _operations() -> None:
         widget = invoke_operator("admin_issue_api_key", {**payload, "role": "widget"}, LocalContext("b"))
         lead_costs(client, widget)
         lead_throughput(client, widget)
+        agent = invoke_operator("admin_issue_api_key", {**payload, "role": "agent", "agent_id": "bench-agent"},
+                                LocalContext("b"))
+        call_batch_costs(client, agent)
 
 
 LEAD = {"name": "Asha Rao", "phone": "+91 98450 12345", "email": "asha.rao@example.org", "source": "web",
@@ -105,3 +108,23 @@ def lead_throughput(client: Any, widget: dict[str, str], count: int = 200) -> No
     figure("lead_throughput_ratio", round(handler_s / put_s, 2), leads=count,
            handler_leads_per_s=round(count / handler_s, 1), bare_put_items_per_s=round(count / put_s, 1),
            meaning="seconds per lead through the handler over seconds per bare put_item")
+
+
+def call_batch_costs(client: Any, agent: dict[str, str]) -> None:
+    """A batch of 100 call events to 100 known leads (the leads made by ``lead_throughput``), on shift."""
+    import json
+
+    headers = {"Authorization": f"Bearer {agent['api_key']}", "Content-Type": "application/json"}
+    assert client.http.post("/v1/shifts/start", headers=headers, body="{}").status_code == 201
+    from datetime import timedelta
+
+    from chalicelib.clock import iso, now
+
+    started = iso(now() + timedelta(seconds=2))  # just after punch-in (times are sent to the second)
+    events = [{"client_event_id": f"bench-{n}", "number": f"+91 98451 {n:05d}", "direction": "outgoing",
+               "status": "answered", "started_at": started, "duration_s": 30} for n in range(100)]
+    body = json.dumps({"events": events})
+    response = measure("call_batch_100", lambda: client.http.post("/v1/calls", headers=headers, body=body))
+    statuses = {r["status"] for r in json.loads(response.body)["results"]}
+    assert statuses == {"stored"}, statuses
+    measure("call_batch_100_replayed", lambda: client.http.post("/v1/calls", headers=headers, body=body))

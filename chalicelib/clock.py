@@ -26,3 +26,8 @@ def parse_timestamp(value: str) -> datetime:
 def iso(moment: datetime) -> str:
     """Format as the contract's ISO 8601 UTC with a ``Z`` and whole seconds."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def wall_now() -> datetime:
+    """Real time, never overridden: for measuring races between live requests, not business time."""
+    return datetime.now(UTC)

@@ -23,6 +23,7 @@ class CreateTenantInput(StrictInput):
     own_numbers: list[Annotated[str, StringConstraints(max_length=40)]] = Field(default_factory=list, max_length=100)
     unknown_calls_become_leads: bool = False
     lawful_basis: Literal["consent", "legitimate_interest"] = "consent"
+    max_shift_hours: Annotated[int, Field(ge=1, le=24)] = 12
 
     @field_validator("default_region")
     @classmethod
@@ -52,6 +53,7 @@ def create_tenant(payload: object) -> dict[str, str]:
         own_numbers=data.own_numbers,
         unknown_calls_become_leads=data.unknown_calls_become_leads,
         lawful_basis=data.lawful_basis,
+        max_shift_hours=data.max_shift_hours,
         wrapped_index_secret=new_index_secret(tenant_id),
         retention_days=dict(DEFAULT_RETENTION_DAYS),
         created_at=clock.now(),

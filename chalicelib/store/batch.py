@@ -94,3 +94,20 @@ def _key_names(item: LeadVaultModel) -> set[str]:
     if range_key is not None:
         names.add(range_key.attr_name)
     return names
+
+
+def execute_statements(statements: Sequence[dict[str, Any]]) -> list[int]:
+    """Run PartiQL statements 25 a call; returns the indexes refused by their condition."""
+    refused: list[int] = []
+    for start in range(0, len(statements), BATCH_WRITE_LIMIT):
+        chunk = list(statements[start : start + BATCH_WRITE_LIMIT])
+        answer = _client().batch_execute_statement(Statements=chunk, ReturnConsumedCapacity="TOTAL")
+        for offset, response in enumerate(answer.get("Responses", [])):
+            error = response.get("Error")
+            if not error:
+                continue
+            if error.get("Code") in ("ConditionalCheckFailed", "ConditionalCheckFailedException"):
+                refused.append(start + offset)
+            else:
+                raise BatchIncomplete(f"statement failed: {error.get('Code')}")
+    return refused

@@ -14,13 +14,16 @@ def all_models() -> list[type[LeadVaultModel]]:
     """One model per table of the service, in creation order."""
     from chalicelib.store.api_keys import ApiKeyRecord
     from chalicelib.store.audit import AuditRecord
+    from chalicelib.store.calls import CallRecord
     from chalicelib.store.claims import ClaimRecord
     from chalicelib.store.leads import LeadRecord
     from chalicelib.store.person_keys import PersonKeyRecord
+    from chalicelib.store.shifts import ShiftRecord
     from chalicelib.store.tenants import TenantRecord
     from chalicelib.store.timeline import TimelineRecord
 
-    return [TenantRecord, ApiKeyRecord, PersonKeyRecord, AuditRecord, LeadRecord, ClaimRecord, TimelineRecord]
+    return [TenantRecord, ApiKeyRecord, PersonKeyRecord, AuditRecord, LeadRecord, ClaimRecord, TimelineRecord,
+            ShiftRecord, CallRecord]
 
 
 def _bound_models() -> list[type[LeadVaultModel]]:

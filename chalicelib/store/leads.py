@@ -7,6 +7,9 @@ consents) wherever copies of it are.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from pynamodb.attributes import (
     BinaryAttribute,
     MapAttribute,
@@ -83,3 +86,32 @@ class LeadRecord(LeadVaultModel):
 
 def list_shard(lead_id: str) -> int:
     return int(lead_id[-2:], 16) % LIST_SHARDS
+
+
+_MOVABLE = ("last_contacted_at", "last_activity_at", "expires_at")
+
+
+def update_if_unchanged(changes: list[tuple[LeadRecord, dict[str, datetime]]]) -> list[LeadRecord]:
+    """Set the clocks of many leads, 25 a call (PartiQL), each only if its version is as read.
+
+    Returns the leads that changed meanwhile (their statement was refused), for the caller to retry.
+    """
+    from chalicelib.store.batch import execute_statements
+
+    table = LeadRecord.Meta.table_name
+    statements = []
+    for lead, values in changes:
+        assignments = ", ".join(f"{name}=?" for name in _MOVABLE)
+        parameters: list[dict[str, Any]] = [
+            {"S": LeadRecord.last_contacted_at.serialize(values["last_contacted_at"])},
+            {"S": LeadRecord.last_activity_at.serialize(values["last_activity_at"])},
+            {"N": LeadRecord.expires_at.serialize(values["expires_at"])},
+            {"S": lead.lead_id},
+            {"N": str(lead.version)},
+        ]
+        # Only our own table and attribute names are interpolated; every value is a parameter.
+        statement = f'UPDATE "{table}" SET {assignments} WHERE lead_id=? AND version=?'  # noqa: S608
+        statements.append({"Statement": statement,
+                           "Parameters": parameters})
+    refused = execute_statements(statements)
+    return [changes[index][0] for index in refused]

@@ -34,6 +34,8 @@ class TenantRecord(LeadVaultModel):
     fields = ListAttribute(of=MapAttribute, default=list)
     # "consent": widget leads need `contact` consent; "legitimate_interest": they may come without.
     lawful_basis = UnicodeAttribute(default="consent")
+    # A shift left open closes itself after this many hours, so it cannot collect calls forever.
+    max_shift_hours = NumberAttribute(default=12)
     schema_version = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute()
     # Set only when a tenant is offboarded; every table carries the TTL attribute all the same.

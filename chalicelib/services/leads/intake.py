@@ -12,7 +12,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
@@ -210,7 +210,7 @@ def _claim(pk: str, lead_id: str, expires_at: datetime, stale_lead_id: str | Non
     if stale_lead_id:
         condition = condition | (ClaimRecord.lead_id == stale_lead_id)
     try:
-        ClaimRecord(pk, lead_id=lead_id, claimed_at=_wall_clock(), expires_at=expires_at).save(condition=condition)
+        ClaimRecord(pk, lead_id=lead_id, claimed_at=clock.wall_now(), expires_at=expires_at).save(condition=condition)
     except PutError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             raise _Retry() from None
@@ -289,14 +289,9 @@ def _load_owner(tenant_id: str, claim: ClaimRecord, now: datetime) -> LeadRecord
     if lead is not None and lead.tenant_id == tenant_id and lead.wrapped_key and \
             (lead.expires_at is None or lead.expires_at > now):
         return lead
-    if lead is None and claim.claimed_at and claim.claimed_at > _wall_clock() - timedelta(seconds=STALE_CLAIM_S):
+    if lead is None and claim.claimed_at and claim.claimed_at > clock.wall_now() - timedelta(seconds=STALE_CLAIM_S):
         raise _Retry()  # the request that claimed it is still writing the lead
     return None
-
-
-def _wall_clock() -> datetime:
-    """Real time, not the overridable business clock: this measures races between live requests."""
-    return datetime.now(UTC)
 
 
 def _newer_values(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:

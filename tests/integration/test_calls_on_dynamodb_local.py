@@ -1,0 +1,57 @@
+"""Call uploads on AWS's own engine: real PartiQL batch updates, local index, concurrent syncs."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib import clock, invocation
+from chalicelib.services.auth import authenticate
+from chalicelib.services.calls import upload_calls
+from chalicelib.store.calls import CallRecord
+from tests.support.field import at, call_event, post
+from tests.support.http import bearer, body_of
+from tests.support.leads import lead_body, post_lead
+
+pytestmark = pytest.mark.integration
+
+NINE = datetime(2026, 11, 20, 9, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def setup(client, issue_key, monkeypatch):
+    monkeypatch.setenv("LEADVAULT_NOW", clock.iso(NINE))
+    agent, widget, admin = issue_key("agent", agent_id="asha"), issue_key("widget"), issue_key("admin")
+    leads = [body_of(post_lead(client, widget, lead_body(phone=f"+91 98000 20{n:03d}", email=None)))["lead_id"]
+             for n in range(30)]
+    assert post(client, agent, "/v1/shifts/start").status_code == 201
+    monkeypatch.setenv("LEADVAULT_NOW", clock.iso(NINE + timedelta(hours=10)))
+    return agent, admin, leads
+
+
+def sync(api_key: str, events: list[dict]) -> list[dict]:
+    with invocation.invocation():
+        return upload_calls(authenticate(f"Bearer {api_key}"), {"events": events})["results"]
+
+
+def test_a_day_of_calls_synced_twice_at_once_is_stored_once(setup, client, tenant):
+    agent, admin, leads = setup
+    events = [call_event(f"c{n}", f"+91 98000 20{n % 30:03d}", at(NINE, minutes=5 * n)) for n in range(100)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.map(lambda batch: sync(agent["api_key"], batch), [events, list(reversed(events))])
+    assert {r["status"] for r in first + second} <= {"stored", "duplicate"}
+    stored = list(CallRecord.query(f"{tenant}#asha"))
+    assert sorted(c.client_event_id for c in stored) == sorted(f"c{n}" for n in range(100))
+    lead = body_of(client.http.get(f"/v1/leads/{leads[0]}", headers=bearer(admin)))
+    assert lead["last_contacted_at"] == at(NINE, minutes=5 * 90)
+
+
+def test_late_batches_never_move_contact_time_backwards(setup, client):
+    agent, admin, leads = setup
+    phone = "+91 98000 20000"
+    sync(agent["api_key"], [call_event("late-2", phone, at(NINE, hours=3))])
+    sync(agent["api_key"], [call_event("late-1", phone, at(NINE, hours=1))])
+    lead = body_of(client.http.get(f"/v1/leads/{leads[0]}", headers=bearer(admin)))
+    assert lead["last_contacted_at"] == at(NINE, hours=3)
