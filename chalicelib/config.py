@@ -31,6 +31,14 @@ class Settings:
     outbox_dir: Path
     now_override: str | None
     log_level: str
+    sms_backend: str = "outbox"
+    email_from: str = "LeadVault <privacy@localhost>"
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
 
     @property
     def uses_kms(self) -> bool:
@@ -59,4 +67,12 @@ def get_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> Se
         outbox_dir=Path(env.get("LEADVAULT_OUTBOX_DIR", str(data_dir / "outbox"))),
         now_override=env.get("LEADVAULT_NOW") or None,
         log_level=env.get("LEADVAULT_LOG_LEVEL", "INFO"),
+        sms_backend=env.get("LEADVAULT_SMS_BACKEND", "sns" if stage in CLOUD_STAGES else "outbox"),
+        email_from=env.get("LEADVAULT_EMAIL_FROM", "LeadVault <privacy@localhost>"),
+        public_url=env.get("LEADVAULT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        smtp_host=env.get("LEADVAULT_SMTP_HOST", "localhost"),
+        smtp_port=int(env.get("LEADVAULT_SMTP_PORT", "25")),
+        smtp_user=env.get("LEADVAULT_SMTP_USER") or None,
+        smtp_password=env.get("LEADVAULT_SMTP_PASSWORD") or None,
+        smtp_starttls=env.get("LEADVAULT_SMTP_STARTTLS", "false").lower() in ("1", "true", "yes"),
     )

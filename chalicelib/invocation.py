@@ -59,7 +59,8 @@ def peek(name: str) -> Any:
 
 
 def put(name: str, value: Any) -> None:
-    """Set a value for the rest of the invocation (no-op outside a scope)."""
+    """Set a value for the rest of the invocation; outside one it would be lost, so that is an error."""
     scope = _SCOPE.get()
-    if scope is not None:
-        scope[name] = value
+    if scope is None:
+        raise RuntimeError("no invocation scope: wrap the call in chalicelib.invocation.invocation()")
+    scope[name] = value

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from chalice import Blueprint
+from chalice import Blueprint, Rate
 
 from chalicelib.runtime import run_job
 
@@ -19,10 +19,17 @@ class Schedule(NamedTuple):
 
 
 # name -> (rate, "module:function" taking the Lambda context and returning a summary dict).
-SCHEDULED_FUNCTIONS: dict[str, Schedule] = {}
+SCHEDULED_FUNCTIONS: dict[str, Schedule] = {
+    "privacy_worker": Schedule(1, "chalicelib.services.privacy.worker:privacy_worker"),
+}
 
 jobs = Blueprint(__name__)
 
 
 def invoke_job(name: str, context: Any) -> dict[str, Any]:
     return run_job(name, SCHEDULED_FUNCTIONS[name].target, context)
+
+
+@jobs.schedule(Rate(1, unit=Rate.MINUTES), name="privacy_worker")
+def privacy_worker(event: Any, context: Any) -> dict[str, Any]:
+    return invoke_job("privacy_worker", context)

@@ -38,7 +38,7 @@ def write_all(puts: Sequence[LeadVaultModel] = (), deletes: Sequence[LeadVaultMo
         (item.Meta.table_name, {"PutRequest": {"Item": item.serialize()}}) for item in puts
     ]
     for item in deletes:
-        key = {name: value for name, value in item.serialize().items() if name in _key_names(item)}
+        key = {name: value for name, value in item.serialize(null_check=False).items() if name in _key_names(item)}
         requests.append((item.Meta.table_name, {"DeleteRequest": {"Key": key}}))
     calls = 0
     for start in range(0, len(requests), BATCH_WRITE_LIMIT):

@@ -18,19 +18,21 @@ def all_models() -> list[type[LeadVaultModel]]:
     from chalicelib.store.claims import ClaimRecord
     from chalicelib.store.leads import LeadRecord
     from chalicelib.store.person_keys import PersonKeyRecord
+    from chalicelib.store.privacy import PrivacyRequestRecord
     from chalicelib.store.shifts import ShiftRecord
     from chalicelib.store.tenants import TenantRecord
     from chalicelib.store.timeline import TimelineRecord
 
     return [TenantRecord, ApiKeyRecord, PersonKeyRecord, AuditRecord, LeadRecord, ClaimRecord, TimelineRecord,
-            ShiftRecord, CallRecord]
+            ShiftRecord, CallRecord, PrivacyRequestRecord]
 
 
 def _bound_models() -> list[type[LeadVaultModel]]:
     """Every model, including those that share a table with another (idempotency records)."""
-    from chalicelib.store.claims import IdempotencyRecord
+    from chalicelib.store.claims import IdempotencyRecord, SuppressionRecord
+    from chalicelib.store.privacy import ExportRecord
 
-    return [*all_models(), IdempotencyRecord]
+    return [*all_models(), IdempotencyRecord, SuppressionRecord, ExportRecord]
 
 
 _THREAD_SESSIONS = threading.local()

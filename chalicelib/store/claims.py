@@ -50,3 +50,24 @@ class IdempotencyRecord(LeadVaultModel):
 
 def claim_key(tenant_id: str, kind: str, blind_index: str) -> str:
     return f"{tenant_id}#{kind}#{blind_index}"
+
+
+class SuppressionRecord(LeadVaultModel):
+    """A keyed hash of an erased person's phone or e-mail: marketing to it never resumes.
+
+    It outlives the person on purpose (no ``expires_at``): it holds no data that identifies
+    anyone without the tenant's secret, and forgetting it would let marketing start again.
+    """
+
+    table_suffix = UNIQUE_KEYS
+
+    class Meta(LeadVaultModel.Meta):
+        pass
+
+    # "<tenant_id>#suppressed#<phone|email>#<blind index>"
+    pk = UnicodeAttribute(hash_key=True)
+    added_at = UTCDateTimeAttribute()
+
+
+def suppression_key(tenant_id: str, kind: str, blind_index: str) -> str:
+    return f"{tenant_id}#suppressed#{kind}#{blind_index}"

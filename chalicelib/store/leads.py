@@ -12,9 +12,11 @@ from typing import Any
 
 from pynamodb.attributes import (
     BinaryAttribute,
+    BooleanAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -70,6 +72,13 @@ class LeadRecord(LeadVaultModel):
     # The first submission's minimised context; later ones are timeline items.
     first_submission = MapAttribute(default=dict)
     idempotency_ref = UnicodeAttribute(null=True)
+    # Every idempotency record that names this lead, so an erasure can find and delete them.
+    idempotency_refs = UnicodeSetAttribute(null=True)
+    # Marketing to this person is suppressed (they were erased before and came back).
+    marketing_suppressed = BooleanAttribute(default=False)
+    # Suspends retention and erasure (set by operators, audited).
+    legal_hold = BooleanAttribute(default=False)
+    legal_hold_reason = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     last_activity_at = UTCDateTimeAttribute()

@@ -38,9 +38,9 @@ def _context(tenant_id: str, subject_id: str) -> dict[str, str]:
     return {"tenant_id": tenant_id, "subject_id": subject_id, "purpose": "person-data-key"}
 
 
-def new_subject(tenant_id: str, *, save: bool = True) -> NewSubject:
+def new_subject(tenant_id: str, *, save: bool = True, subject_id: str | None = None) -> NewSubject:
     """Mint a subject with a fresh data key. ``save=False`` lets a caller batch the key's write."""
-    subject_id = "sub_" + secrets.token_hex(12)
+    subject_id = subject_id or "sub_" + secrets.token_hex(12)
     master = current_master_key()
     plaintext, wrapped = master.generate(_context(tenant_id, subject_id))
     record = PersonKeyRecord(
@@ -98,24 +98,29 @@ def _aad(tenant_id: str, subject_id: str, field: str) -> bytes:
 
 def seal(tenant_id: str, subject_id: str, field: str, plaintext: str) -> bytes:
     """Encrypt one field's value under the subject's key."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    nonce = os.urandom(_NONCE_BYTES)
-    sealed = AESGCM(_data_key(tenant_id, subject_id)).encrypt(
-        nonce, plaintext.encode("utf-8"), _aad(tenant_id, subject_id, field)
-    )
-    return _VERSION + nonce + sealed
+    return seal_bytes(tenant_id, subject_id, field, plaintext.encode("utf-8"))
 
 
 def unseal(tenant_id: str, subject_id: str, field: str, blob: bytes) -> str:
     """Decrypt one field's value; raises :class:`SubjectKeyMissing` once the person is erased."""
+    return unseal_bytes(tenant_id, subject_id, field, blob).decode("utf-8")
+
+
+def seal_bytes(tenant_id: str, subject_id: str, field: str, plaintext: bytes) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = AESGCM(_data_key(tenant_id, subject_id)).encrypt(nonce, plaintext, _aad(tenant_id, subject_id, field))
+    return _VERSION + nonce + sealed
+
+
+def unseal_bytes(tenant_id: str, subject_id: str, field: str, blob: bytes) -> bytes:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     if blob[:1] != _VERSION:
         raise ValueError("unknown sealed-value version")
     nonce, sealed = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
-    plaintext = AESGCM(_data_key(tenant_id, subject_id)).decrypt(nonce, sealed, _aad(tenant_id, subject_id, field))
-    return plaintext.decode("utf-8")
+    return AESGCM(_data_key(tenant_id, subject_id)).decrypt(nonce, sealed, _aad(tenant_id, subject_id, field))
 
 
 def destroy_subject(tenant_id: str, subject_id: str) -> None:

@@ -26,11 +26,12 @@ from chalicelib.services.idempotency import IdempotencyKey, idempotency_key, rec
 from chalicelib.services.identifiers import normalise_email, normalise_phone
 from chalicelib.services.leads.inputs import LeadInput
 from chalicelib.services.leads.timeline import new_event
+from chalicelib.services.purposes import MARKETING
 from chalicelib.services.tenancy import require_tenant, retention_days
 from chalicelib.services.validation import parse_input
 from chalicelib.store.base import LeadVaultModel
 from chalicelib.store.batch import get_all, write_all
-from chalicelib.store.claims import ClaimRecord, IdempotencyRecord, claim_key
+from chalicelib.store.claims import ClaimRecord, IdempotencyRecord, SuppressionRecord, claim_key, suppression_key
 from chalicelib.store.leads import LIST_SHARDS, LeadRecord, list_shard
 from chalicelib.store.tenants import TenantRecord
 from chalicelib.vault import envelope
@@ -63,6 +64,11 @@ class Person:
     purposes: list[str] = field(default_factory=list)
     policy_version: str | None = None
     source: str = "web"
+    # Erased before: marketing never resumes, whatever this submission grants.
+    suppressed: bool = False
+
+    def effective_consents(self) -> dict[str, bool]:
+        return {purpose: not (self.suppressed and purpose in MARKETING) for purpose in self.purposes}
 
 
 class _Retry(Exception):
@@ -135,10 +141,13 @@ def _attempt(
     submission: Submission, tenant: TenantRecord, person: Person, key: IdempotencyKey | None
 ) -> tuple[int, dict[str, Any]]:
     claim_keys = {kind: claim_key(tenant.tenant_id, kind, ref) for kind, ref in person.refs.items()}
+    suppression_keys = [suppression_key(tenant.tenant_id, kind, ref) for kind, ref in person.refs.items()]
     wanted: list[tuple[type[LeadVaultModel], str]] = [(ClaimRecord, ck) for ck in claim_keys.values()]
+    wanted += [(SuppressionRecord, sk) for sk in suppression_keys]
     if key:
         wanted.append((IdempotencyRecord, key.pk))
     found = get_all(wanted)
+    person.suppressed = any(sk in found for sk in suppression_keys)
     if key:
         replayed = replay(key, found.get(key.pk))  # type: ignore[arg-type]
         if replayed:
@@ -182,9 +191,11 @@ def _create(
         email_ref=person.refs.get("email"),
         source=person.source,
         lawful_basis="consent" if "contact" in person.purposes else "legitimate_interest",
-        consents={purpose: True for purpose in person.purposes},
+        consents=person.effective_consents(),
         first_submission=_context(submission, browser, system),
         idempotency_ref=key.pk if key else None,
+        idempotency_refs={key.pk} if key else None,
+        marketing_suppressed=person.suppressed,
         created_at=now,
         updated_at=now,
         last_activity_at=now,
@@ -241,7 +252,7 @@ def _merge(
     merged = _newer_values(current, incoming)
     expires_at = _expiry(tenant_id, now)
     consents = {**(lead.consents.as_dict() if hasattr(lead.consents, "as_dict") else dict(lead.consents or {}))}
-    consents.update({purpose: True for purpose in person.purposes})
+    consents.update(person.effective_consents())
     actions = [
         LeadRecord.sealed.set(envelope.seal(tenant_id, lead.lead_id, "profile", json.dumps(merged))),
         LeadRecord.updated_at.set(now),
@@ -250,11 +261,13 @@ def _merge(
         LeadRecord.version.set(lead.version + 1),
         LeadRecord.consents.set(consents),
     ]
+    if person.suppressed:
+        actions.append(LeadRecord.marketing_suppressed.set(True))
     new_kinds = [kind for kind in person.refs if kind not in claims and kind in incoming]
     for kind in new_kinds:
         actions.append(getattr(LeadRecord, f"{kind}_ref").set(person.refs[kind]))
     if key:
-        actions.append(LeadRecord.idempotency_ref.set(key.pk))
+        actions += [LeadRecord.idempotency_ref.set(key.pk), LeadRecord.idempotency_refs.add({key.pk})]
     try:
         lead.update(actions=actions, condition=LeadRecord.version == lead.version)
     except UpdateError as error:

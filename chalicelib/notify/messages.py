@@ -1,0 +1,116 @@
+"""One message to one person, by e-mail or SMS, through the backend the settings name.
+
+Every message carries the person's preferences link (a signed, expiring token), legal notices
+and one-time codes included, so opting out is always one click away.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from chalicelib.config import get_settings
+
+
+@dataclass(frozen=True)
+class Message:
+    """``to`` is an e-mail address (channel ``email``) or an E.164 number (channel ``sms``)."""
+
+    channel: str
+    to: str
+    subject: str
+    text: str
+    kind: str = "system"  # system | legal | marketing
+    preferences_url: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def body(self) -> str:
+        if self.preferences_url:
+            return f"{self.text}\n\nYour privacy choices: {self.preferences_url}\n"
+        return self.text
+
+
+def send(message: Message) -> str:
+    """Send through the configured backend; returns the backend's message id."""
+    settings = get_settings()
+    if message.channel == "email":
+        backend = settings.email_backend
+        if backend == "ses":
+            return _send_ses(message)
+        if backend == "smtp":
+            return _send_smtp(message)
+        return _write_outbox(message, "eml")
+    if message.channel == "sms":
+        if settings.sms_backend == "sns":
+            return _send_sns(message)
+        return _write_outbox(message, "json")
+    raise ValueError(f"unknown channel {message.channel}")
+
+
+def _email(message: Message) -> Any:
+    from email.message import EmailMessage
+
+    email = EmailMessage()
+    email["From"] = get_settings().email_from
+    email["To"] = message.to
+    email["Subject"] = message.subject
+    email["X-LeadVault-Kind"] = message.kind
+    if message.preferences_url:
+        email["List-Unsubscribe"] = f"<{message.preferences_url}>"
+    for name, value in message.headers.items():
+        email[name] = value
+    email.set_content(message.body())
+    return email
+
+
+def _write_outbox(message: Message, suffix: str) -> str:
+    """Local mode: one file per message (``.eml`` for e-mail, ``.json`` for SMS), mode 0600."""
+    outbox = Path(get_settings().outbox_dir)
+    outbox.mkdir(parents=True, exist_ok=True)
+    message_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}"
+    path = outbox / f"{message_id}.{suffix}"
+    if suffix == "eml":
+        content = bytes(_email(message))
+    else:
+        content = json.dumps({"to": message.to, "text": message.body(), "kind": message.kind,
+                              "subject": message.subject}, ensure_ascii=False).encode()
+    path.touch(mode=0o600)
+    path.write_bytes(content)
+    return message_id
+
+
+def _send_ses(message: Message) -> str:
+    import boto3
+
+    client = boto3.client("ses", region_name=get_settings().region)
+    answer = client.send_raw_email(Source=get_settings().email_from, Destinations=[message.to],
+                                   RawMessage={"Data": bytes(_email(message))})
+    return str(answer["MessageId"])
+
+
+def _send_smtp(message: Message) -> str:
+    import smtplib
+
+    settings = get_settings()
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password or "")
+        email = _email(message)
+        smtp.send_message(email)
+    return str(email.get("Message-ID") or secrets.token_hex(8))
+
+
+def _send_sns(message: Message) -> str:
+    import boto3
+
+    client = boto3.client("sns", region_name=get_settings().region)
+    answer = client.publish(PhoneNumber=message.to, Message=message.body(),
+                            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String",
+                                                                       "StringValue": "Transactional"}})
+    return str(answer["MessageId"])

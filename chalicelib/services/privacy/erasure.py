@@ -1,0 +1,117 @@
+"""Erasure that reaches every copy: shred the key first, then delete, suppress, and tell the person.
+
+Phases are recorded on the request, and every phase is safe to run again, so a run cut short
+by the Lambda's deadline (or a crash) simply continues on the next tick:
+``locate`` -> ``shred`` -> ``delete`` -> ``suppress`` -> ``notify`` -> completed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib import clock
+from chalicelib.services.privacy.locate import calls_of, events_of, find_person
+from chalicelib.store.base import LeadVaultModel
+from chalicelib.store.batch import BATCH_WRITE_LIMIT, write_all
+from chalicelib.store.claims import ClaimRecord, IdempotencyRecord, SuppressionRecord, claim_key, suppression_key
+from chalicelib.store.leads import LeadRecord
+from chalicelib.store.privacy import PrivacyRequestRecord
+from chalicelib.store.timeline import TimelineRecord
+
+HasTime = Callable[[], bool]
+EVENT_KINDS = {"submission": "submissions", "call": "calls", "consent": "consents", "stage_change": "stage_changes",
+               "notice": "notices"}
+
+
+def run_erasure(record: PrivacyRequestRecord, has_time: HasTime) -> bool:
+    """Advance the erasure as far as time allows; True once it is final."""
+    from chalicelib.services.privacy.worker import finish, reject
+
+    if record.phase in (None, "locate") and not _locate(record):
+        reject(record, "legal_hold")
+        return True
+    if record.phase == "shred":
+        _shred(record)
+    if record.phase == "delete" and not _delete(record, has_time):
+        return False
+    if record.phase == "suppress":
+        _suppress(record)
+    finish(record)
+    return True
+
+
+def _refs(record: PrivacyRequestRecord) -> dict[str, str]:
+    return dict(ref.split(":", 1) for ref in record.person_refs or [record.identifier_ref])
+
+
+def _locate(record: PrivacyRequestRecord) -> bool:
+    """Count what is held and fix the plan; False if a legal hold forbids the erasure."""
+    kind, ref = record.identifier_ref.split(":", 1)
+    person = find_person(record.tenant_id, kind, ref)
+    if any(lead.legal_hold for lead in person.leads):
+        return False
+    counts: Counter[str] = Counter(leads=len(person.leads))
+    for owner in person.owners():
+        for event in events_of(owner):
+            counts[EVENT_KINDS.get(event.type, event.type)] += 1
+    counts["identity_claims"] = len(person.claim_keys()) if person.leads else 0
+    counts["idempotency_records"] = sum(len(lead.idempotency_refs or ()) for lead in person.leads)
+    record.update(actions=[
+        PrivacyRequestRecord.phase.set("shred"),
+        PrivacyRequestRecord.lead_ids.set([lead.lead_id for lead in person.leads]),
+        PrivacyRequestRecord.person_refs.set([f"{k}:{v}" for k, v in sorted(person.identifiers.items())]),
+        PrivacyRequestRecord.receipt.set({k: int(v) for k, v in counts.items()}),
+    ])
+    return True
+
+
+def _shred(record: PrivacyRequestRecord) -> None:
+    """Crypto-shredding: remove each lead's data key, so every sealed copy, backups too, is unreadable."""
+    for lead_id in record.lead_ids:
+        try:
+            LeadRecord(lead_id).update(actions=[LeadRecord.wrapped_key.remove(), LeadRecord.sealed.remove()],
+                                       condition=LeadRecord.lead_id.exists())
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+    from chalicelib.vault import envelope
+
+    for lead_id in record.lead_ids:
+        envelope.forget_key(record.tenant_id, lead_id)
+    record.update(actions=[PrivacyRequestRecord.phase.set("delete")])
+
+
+def _delete(record: PrivacyRequestRecord, has_time: HasTime) -> bool:
+    """Delete calls, timeline events, claims, idempotency records, then the leads; False when out of time."""
+    refs = _refs(record)
+    owners = [*record.lead_ids, *(f"subject#{record.tenant_id}#{k}#{v}" for k, v in sorted(refs.items()))]
+    for owner in owners:
+        while True:
+            if not has_time():
+                return False
+            page = list(TimelineRecord.query(owner, limit=BATCH_WRITE_LIMIT * 4, consistent_read=True))
+            if not page:
+                break
+            doomed: list[LeadVaultModel] = [*calls_of(record.tenant_id, page), *page]
+            write_all(deletes=doomed)
+    if not has_time():
+        return False
+    leads = list(LeadRecord.batch_get(record.lead_ids, consistent_read=True)) if record.lead_ids else []
+    doomed = [ClaimRecord(claim_key(record.tenant_id, kind, ref)) for kind, ref in refs.items()]
+    doomed += [IdempotencyRecord(pk) for lead in leads for pk in (lead.idempotency_refs or ())]
+    write_all(deletes=doomed)
+    write_all(deletes=leads)
+    record.update(actions=[PrivacyRequestRecord.phase.set("suppress")])
+    return True
+
+
+def _suppress(record: PrivacyRequestRecord) -> None:
+    """A keyed hash of each identifier goes on the suppression list: marketing never resumes."""
+    now = clock.now()
+    items = [SuppressionRecord(suppression_key(record.tenant_id, kind, ref), added_at=now)
+             for kind, ref in _refs(record).items() if kind in ("phone", "email")]
+    write_all(items)
+    record.update(actions=[PrivacyRequestRecord.phase.set("notify")])

@@ -1,0 +1,82 @@
+"""Privacy requests (access, erasure) and their exports."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BinaryAttribute,
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+
+from chalicelib.store.base import LeadVaultModel
+from chalicelib.store.ttl import ExpiresAtAttribute
+
+WORK_SHARDS = 4
+
+
+class OpenRequests(GlobalSecondaryIndex["PrivacyRequestRecord"]):
+    """Requests with work left (sparse: ``work_pk`` is removed when a request is final)."""
+
+    class Meta:
+        index_name = "open_requests"
+        projection = KeysOnlyProjection()
+
+    work_pk = UnicodeAttribute(hash_key=True)
+    work_sk = UnicodeAttribute(range_key=True)
+
+
+class PrivacyRequestRecord(LeadVaultModel):
+    table_suffix = "privacy_requests"
+
+    class Meta(LeadVaultModel.Meta):
+        pass
+
+    request_id = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    status = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    # The requester's e-mail or phone, sealed under the request's own key; shredded once they are told.
+    identifier_sealed = BinaryAttribute(legacy_encoding=False, null=True)
+    # The keyed hash (blind index) of that identifier: what remains after an erasure.
+    identifier_ref = UnicodeAttribute()
+    code_hash = UnicodeAttribute(null=True)
+    code_expires_at = UTCDateTimeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    created_by_key_id = UnicodeAttribute()
+    verified_by_admin = BooleanAttribute(default=False)
+    created_at = UTCDateTimeAttribute()
+    due_at = UTCDateTimeAttribute()
+    verified_at = UTCDateTimeAttribute(null=True)
+    completed_at = UTCDateTimeAttribute(null=True)
+    phase = UnicodeAttribute(null=True)
+    lead_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    # "<kind>:<blind index>" of every identifier of the person, kept only while the work runs.
+    person_refs = ListAttribute(of=UnicodeAttribute, default=list)
+    receipt = MapAttribute(default=dict)
+    rejection_reason = UnicodeAttribute(null=True)
+    work_pk = UnicodeAttribute(null=True)
+    work_sk = UnicodeAttribute(null=True)
+    expires_at = ExpiresAtAttribute(null=True)
+
+    open_requests = OpenRequests()
+
+
+class ExportRecord(LeadVaultModel):
+    """An access request's export, sealed under the request's key; gone after seven days."""
+
+    table_suffix = "privacy_requests"
+
+    class Meta(LeadVaultModel.Meta):
+        pass
+
+    # "export#<request_id>"
+    request_id = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute()
+    sealed = BinaryAttribute(legacy_encoding=False)
+    expires_at = ExpiresAtAttribute()

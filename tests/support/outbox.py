@@ -1,0 +1,42 @@
+"""Reading the local outbox the way a person reads their inbox."""
+
+from __future__ import annotations
+
+import email
+import json
+import re
+from pathlib import Path
+
+from chalicelib.config import get_settings
+
+
+def messages() -> list[dict[str, str]]:
+    """Every message sent, oldest first: ``to``, ``subject``, ``text``, ``kind``."""
+    outbox = Path(get_settings().outbox_dir)
+    found = []
+    for path in sorted(outbox.glob("*")) if outbox.exists() else []:
+        if path.suffix == ".eml":
+            parsed = email.message_from_bytes(path.read_bytes())
+            found.append({"to": parsed["To"], "subject": parsed["Subject"], "kind": parsed["X-LeadVault-Kind"],
+                          "text": parsed.get_payload(decode=True).decode()})
+        elif path.suffix == ".json":
+            found.append(json.loads(path.read_text()))
+    return found
+
+
+def last_code(to: str) -> str:
+    for message in reversed(messages()):
+        if message["to"] == to:
+            match = re.search(r"code is (\d{6})", message["text"])
+            if match:
+                return match.group(1)
+    raise AssertionError(f"no code sent to {to}")
+
+
+def preferences_token(to: str) -> str:
+    for message in reversed(messages()):
+        if message["to"] == to:
+            match = re.search(r"token=([A-Za-z0-9_\-.]+)", message["text"])
+            if match:
+                return match.group(1)
+    raise AssertionError(f"no preferences link sent to {to}")
