@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bench import cold_import, ddb_costs
+from bench import cold_import, ddb_costs, erasure_costs
 
 if __name__ == "__main__":
     cold_import.run()
     ddb_costs.run()
+    erasure_costs.run()

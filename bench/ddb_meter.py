@@ -16,11 +16,18 @@ class Meter:
     calls: int = 0
     wcu: float = 0.0
     rcu: float = 0.0
+    items_read: int = 0
     operations: Counter[str] = field(default_factory=Counter)
 
     def record(self, operation: str, parsed: dict[str, Any]) -> None:
         self.calls += 1
         self.operations[operation] += 1
+        if operation in ("Query", "Scan"):
+            self.items_read += int(parsed.get("ScannedCount", parsed.get("Count", 0)))
+        elif operation == "GetItem":
+            self.items_read += 1 if parsed.get("Item") else 0
+        elif operation == "BatchGetItem":
+            self.items_read += sum(len(items) for items in parsed.get("Responses", {}).values())
         consumed = parsed.get("ConsumedCapacity") or []
         for entry in consumed if isinstance(consumed, list) else [consumed]:
             write, read = entry.get("WriteCapacityUnits"), entry.get("ReadCapacityUnits")

@@ -24,6 +24,7 @@ class CreateTenantInput(StrictInput):
     unknown_calls_become_leads: bool = False
     lawful_basis: Literal["consent", "legitimate_interest"] = "consent"
     max_shift_hours: Annotated[int, Field(ge=1, le=24)] = 12
+    privacy_due_days: Annotated[int, Field(ge=1, le=90)] = 30
 
     @field_validator("default_region")
     @classmethod
@@ -54,6 +55,7 @@ def create_tenant(payload: object) -> dict[str, str]:
         unknown_calls_become_leads=data.unknown_calls_become_leads,
         lawful_basis=data.lawful_basis,
         max_shift_hours=data.max_shift_hours,
+        privacy_due_days=data.privacy_due_days,
         wrapped_index_secret=new_index_secret(tenant_id),
         retention_days=dict(DEFAULT_RETENTION_DAYS),
         created_at=clock.now(),

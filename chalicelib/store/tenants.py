@@ -36,6 +36,8 @@ class TenantRecord(LeadVaultModel):
     lawful_basis = UnicodeAttribute(default="consent")
     # A shift left open closes itself after this many hours, so it cannot collect calls forever.
     max_shift_hours = NumberAttribute(default=12)
+    # Days within which privacy requests must be answered.
+    privacy_due_days = NumberAttribute(default=30)
     schema_version = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute()
     # Set only when a tenant is offboarded; every table carries the TTL attribute all the same.

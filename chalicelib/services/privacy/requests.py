@@ -114,7 +114,7 @@ def file_request(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
 def _due_days(tenant_id: str) -> int:
     from chalicelib.services.tenancy import require_tenant
 
-    return int(getattr(require_tenant(tenant_id), "privacy_due_days", None) or DEFAULT_DUE_DAYS)
+    return int(require_tenant(tenant_id).privacy_due_days or DEFAULT_DUE_DAYS)
 
 
 def visible_request(caller: Caller, request_id: str) -> PrivacyRequestRecord:
