@@ -54,3 +54,13 @@ def issue_key(operator, tenant):
         return answer
 
     return issue
+
+
+@pytest.fixture
+def widget(issue_key) -> dict:
+    return issue_key("widget")
+
+
+@pytest.fixture
+def admin(issue_key) -> dict:
+    return issue_key("admin")

@@ -19,10 +19,6 @@ from tests.support.tables import dump_text, scan_everything
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def widget(issue_key):
-    return issue_key("widget")
-
 
 def submit(api_key: str, body: dict, idempotency_key: str | None = None) -> tuple[int, dict]:
     """One request as one Lambda invocation would run it (own scope, own caches)."""

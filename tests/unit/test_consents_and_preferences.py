@@ -15,16 +15,6 @@ from tests.support.outbox import preferences_token
 from tests.support.people import EMAIL_NORMALISED
 
 
-@pytest.fixture
-def widget(issue_key):
-    return issue_key("widget")
-
-
-@pytest.fixture
-def admin(issue_key):
-    return issue_key("admin")
-
-
 def give(client, key, body):
     return client.http.post("/v1/consents", body=json.dumps(body),
                             headers=bearer(key, **{"Content-Type": "application/json"}))

@@ -17,14 +17,6 @@ def item_count() -> int:
     return sum(len(items) for items in scan_everything().values())
 
 
-@pytest.fixture
-def widget(issue_key):
-    return issue_key("widget")
-
-
-@pytest.fixture
-def admin(issue_key):
-    return issue_key("admin")
 
 
 def read_lead(client, admin, lead_id):

@@ -13,16 +13,6 @@ from tests.support.leads import lead_body, post_lead
 
 
 @pytest.fixture
-def widget(issue_key):
-    return issue_key("widget")
-
-
-@pytest.fixture
-def admin(issue_key):
-    return issue_key("admin")
-
-
-@pytest.fixture
 def lead_id(client, widget):
     return body_of(post_lead(client, widget, lead_body()))["lead_id"]
 

@@ -19,14 +19,6 @@ from tests.support.tables import dump_text, scan_everything
 OTHER = {"name": "Ravi Kumar", "phone": "+91 91234 56780", "email": "ravi.kumar@example.org"}
 
 
-@pytest.fixture
-def widget(issue_key):
-    return issue_key("widget")
-
-
-@pytest.fixture
-def admin(issue_key):
-    return issue_key("admin")
 
 
 def send(client, key, path, body):

@@ -33,14 +33,6 @@ def agent(issue_key):
     return issue_key("agent", agent_id="asha")
 
 
-@pytest.fixture
-def widget(issue_key):
-    return issue_key("widget")
-
-
-@pytest.fixture
-def admin(issue_key):
-    return issue_key("admin")
 
 
 @pytest.fixture
