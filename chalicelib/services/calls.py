@@ -237,8 +237,7 @@ def _new_call_lead(
         list_sk=f"{now:%Y-%m-%dT%H:%M:%S.%fZ}#{lead_id}", expires_at=expires_at,
     )
     new_leads[lead_id] = lead
-    items += [lead, ClaimRecord(claim_key(tenant_id, "phone", ref), lead_id=lead_id, claimed_at=clock.wall_now(),
-                                expires_at=expires_at)]
+    items += [lead, ClaimRecord(claim_key(tenant_id, "phone", ref), lead_id=lead_id, claimed_at=clock.wall_now())]
     return lead_id
 
 

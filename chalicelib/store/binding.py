@@ -29,10 +29,10 @@ def all_models() -> list[type[LeadVaultModel]]:
 
 def _bound_models() -> list[type[LeadVaultModel]]:
     """Every model, including those that share a table with another (idempotency records)."""
-    from chalicelib.store.claims import IdempotencyRecord, SuppressionRecord
+    from chalicelib.store.claims import IdempotencyRecord, RateCounterRecord, SuppressionRecord
     from chalicelib.store.privacy import ExportRecord
 
-    return [*all_models(), IdempotencyRecord, SuppressionRecord, ExportRecord]
+    return [*all_models(), IdempotencyRecord, SuppressionRecord, RateCounterRecord, ExportRecord]
 
 
 _THREAD_SESSIONS = threading.local()

@@ -28,6 +28,9 @@ class ClaimRecord(LeadVaultModel):
     # Wall-clock time of a conditional claim: a claim whose lead is missing is a crash leftover
     # only once the request that made it must have finished.
     claimed_at = UTCDateTimeAttribute(null=True)
+    # Left unset on purpose: a claim must live exactly as long as its lead, whose expiry moves with
+    # every activity. Claims are deleted with their lead (erasure, and the purge's cascade); a claim
+    # whose lead is gone or expired is treated as free and taken over.
     expires_at = ExpiresAtAttribute(null=True)
 
 
@@ -71,3 +74,24 @@ class SuppressionRecord(LeadVaultModel):
 
 def suppression_key(tenant_id: str, kind: str, blind_index: str) -> str:
     return f"{tenant_id}#suppressed#{kind}#{blind_index}"
+
+
+class RateCounterRecord(LeadVaultModel):
+    """A counter for one key and one time window (one-time codes sent to one identifier per hour)."""
+
+    table_suffix = UNIQUE_KEYS
+
+    class Meta(LeadVaultModel.Meta):
+        pass
+
+    # "<tenant_id>#rate#<what>#<blind index>#<window>"
+    pk = UnicodeAttribute(hash_key=True)
+    count = NumberAttribute(default=0)
+    expires_at = ExpiresAtAttribute()
+
+
+def bump(pk: str, expires_at: object) -> int:
+    """Add one to a counter (creating it) and return the new count: one write, no read."""
+    counter = RateCounterRecord(pk)
+    counter.update(actions=[RateCounterRecord.count.add(1), RateCounterRecord.expires_at.set(expires_at)])
+    return int(counter.count)

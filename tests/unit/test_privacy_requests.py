@@ -215,3 +215,12 @@ def test_access_export_holds_everything_decrypted_for_seven_days(client, widget,
                                   {"type": "erasure", "email": EMAIL, "x": 1}])
 def test_bad_requests_are_400(client, widget, body):
     assert_error(send(client, widget, "/v1/privacy-requests", body), 400, "validation_error")
+
+
+def test_codes_to_one_person_are_limited_without_changing_the_answer(client, widget):
+    answers = [file(client, widget) for _ in range(5)]
+    assert {tuple(sorted(a)) for a in answers} == {("due_at", "request_id", "status")}
+    assert {a["status"] for a in answers} == {"pending_verification"}
+    codes = [m for m in messages() if m["to"] == EMAIL_NORMALISED and "code is" in m["text"]]
+    assert len(codes) == 3
+    assert_error(verify(client, widget, answers[4]["request_id"], last_code(EMAIL_NORMALISED)), 400, "invalid_code")

@@ -205,7 +205,7 @@ def _create(
     )
     answer = {"lead_id": lead_id, "status": "created"}
     items: list[LeadVaultModel] = [lead]
-    items += [ClaimRecord(ck, lead_id=lead_id, expires_at=expires_at) for kind, ck in claim_keys.items()
+    items += [ClaimRecord(ck, lead_id=lead_id) for kind, ck in claim_keys.items()
               if kind != primary]
     items += _consent_events(submission, person, lead_id, now, expires_at)
     items += _audit(submission.caller, "lead.create", lead_id)
@@ -221,7 +221,7 @@ def _claim(pk: str, lead_id: str, expires_at: datetime, stale_lead_id: str | Non
     if stale_lead_id:
         condition = condition | (ClaimRecord.lead_id == stale_lead_id)
     try:
-        ClaimRecord(pk, lead_id=lead_id, claimed_at=clock.wall_now(), expires_at=expires_at).save(condition=condition)
+        ClaimRecord(pk, lead_id=lead_id, claimed_at=clock.wall_now()).save(condition=condition)
     except PutError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             raise _Retry() from None
@@ -283,7 +283,7 @@ def _merge(
         new_event(tenant_id, lead.lead_id, "submission", now, expires_at, info=info,
                   sealed_values=person.values, actor_key_id=submission.caller.key_id),
     ]
-    items += [ClaimRecord(claim_key(tenant_id, kind, person.refs[kind]), lead_id=lead.lead_id, expires_at=expires_at)
+    items += [ClaimRecord(claim_key(tenant_id, kind, person.refs[kind]), lead_id=lead.lead_id)
               for kind in new_kinds]
     items += _consent_events(submission, person, lead.lead_id, now, expires_at)
     items += _audit(submission.caller, "lead.merge", lead.lead_id)

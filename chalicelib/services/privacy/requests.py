@@ -31,6 +31,9 @@ CODE_MINUTES = 10
 MAX_ATTEMPTS = 3
 DEFAULT_DUE_DAYS = 30
 VERIFY_WITHIN = timedelta(hours=24)
+# Codes sent to one e-mail or phone per hour: beyond this the request is still accepted (and
+# answered exactly alike) but no message goes out, so nobody can flood a person's inbox or phone.
+CODES_PER_HOUR = 3
 FINAL = frozenset({"completed", "rejected", "expired"})
 
 
@@ -99,7 +102,7 @@ def file_request(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
     )
     record.work_pk, record.work_sk = work_keys(request_id, due_at)
     code = None
-    if not data.verified_by_admin:
+    if not data.verified_by_admin and _may_send_code(identifier, now):
         code = f"{secrets.randbelow(10**6):06d}"
         record.code_hash = _code_hash(caller.tenant_id, request_id, code)
         record.code_expires_at = now + timedelta(minutes=CODE_MINUTES)
@@ -109,6 +112,13 @@ def file_request(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
     if code is not None:
         send_code(record, identifier.value, code)
     return {"request_id": request_id, "status": record.status, "due_at": clock.iso(due_at)}
+
+
+def _may_send_code(identifier: Any, now: datetime) -> bool:
+    from chalicelib.store.claims import bump
+
+    pk = f"{identifier.tenant_id}#rate#otp#{identifier.kind}#{identifier.ref}#{now:%Y-%m-%dT%H}"
+    return bump(pk, now + timedelta(hours=2)) <= CODES_PER_HOUR
 
 
 def _due_days(tenant_id: str) -> int:
@@ -142,7 +152,7 @@ def verify(caller: Caller, request_id: str, body: dict[str, Any]) -> dict[str, s
     now = clock.now()
     if record.attempts >= MAX_ATTEMPTS:
         raise VerificationLocked()
-    if record.code_expires_at is None or record.code_expires_at <= now:
+    if record.code_expires_at is not None and record.code_expires_at <= now:
         raise CodeExpired()
     expected = record.code_hash or ""
     if not hmac.compare_digest(expected, _code_hash(record.tenant_id, record.request_id, data.code.strip())):
