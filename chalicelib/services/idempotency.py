@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from base64 import urlsafe_b64encode
 from dataclasses import dataclass
 from datetime import timedelta
 from hashlib import sha256
@@ -40,7 +41,7 @@ def idempotency_key(
         raise ValidationFailed(details=[{"field": "Idempotency-Key", "problem": "1 to 255 visible ASCII characters"}])
     canonical = json.dumps({"route": route, "body": body}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return IdempotencyKey(
-        pk=f"{tenant_id}#idem#{key_id}#{sha256(header.encode()).hexdigest()}",
+        pk=f"{tenant_id}#idem#{key_id}#{urlsafe_b64encode(sha256(header.encode()).digest()).decode().rstrip('=')}",
         digest=blind_index(tenant_id, "request-body", canonical),
     )
 

@@ -50,6 +50,9 @@ class AgentListIndex(GlobalSecondaryIndex["LeadRecord"]):
 
 
 class LeadRecord(LeadVaultModel):
+    """Kept under 1 KB (one write unit, for the item and each index entry): long-lived attributes
+    have short stored names, and flags that are usually false are not stored at all."""
+
     table_suffix = "leads"
 
     class Meta(LeadVaultModel.Meta):
@@ -57,32 +60,31 @@ class LeadRecord(LeadVaultModel):
 
     lead_id = UnicodeAttribute(hash_key=True)
     tenant_id = UnicodeAttribute()
-    wrapped_key = BinaryAttribute(legacy_encoding=False, null=True)
-    master_key = UnicodeAttribute(null=True)
+    wrapped_key = BinaryAttribute(legacy_encoding=False, null=True, attr_name="wk")
+    master_key = UnicodeAttribute(null=True, attr_name="mk")
     # JSON of name, phone, email, fields and utm, sealed under the lead's key.
     sealed = BinaryAttribute(legacy_encoding=False, null=True)
     # Blind indexes (tenant-keyed HMACs), kept to find and delete the claims at erasure.
-    phone_ref = UnicodeAttribute(null=True)
-    email_ref = UnicodeAttribute(null=True)
+    phone_ref = UnicodeAttribute(null=True, attr_name="pr")
+    email_ref = UnicodeAttribute(null=True, attr_name="er")
     source = UnicodeAttribute()
     stage = UnicodeAttribute(default="new")
     assigned_agent = UnicodeAttribute(null=True)
     lawful_basis = UnicodeAttribute()
     consents = MapAttribute(default=dict)
     # The first submission's minimised context; later ones are timeline items.
-    first_submission = MapAttribute(default=dict)
-    idempotency_ref = UnicodeAttribute(null=True)
+    first_submission = MapAttribute(default=dict, attr_name="fs")
     # Every idempotency record that names this lead, so an erasure can find and delete them.
-    idempotency_refs = UnicodeSetAttribute(null=True)
+    idempotency_refs = UnicodeSetAttribute(null=True, attr_name="ir")
     # Marketing to this person is suppressed (they were erased before and came back).
-    marketing_suppressed = BooleanAttribute(default=False)
+    marketing_suppressed = BooleanAttribute(null=True, attr_name="ms")
     # Suspends retention and erasure (set by operators, audited).
-    legal_hold = BooleanAttribute(default=False)
+    legal_hold = BooleanAttribute(null=True)
     legal_hold_reason = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
-    last_activity_at = UTCDateTimeAttribute()
-    last_contacted_at = UTCDateTimeAttribute(null=True)
+    last_activity_at = UTCDateTimeAttribute(attr_name="la")
+    last_contacted_at = UTCDateTimeAttribute(null=True, attr_name="lc")
     version = NumberAttribute(default=1)
     list_pk = UnicodeAttribute()
     list_sk = UnicodeAttribute()
@@ -97,7 +99,6 @@ def list_shard(lead_id: str) -> int:
     return int(lead_id[-2:], 16) % LIST_SHARDS
 
 
-_MOVABLE = ("last_contacted_at", "last_activity_at", "expires_at")
 
 
 def update_if_unchanged(changes: list[tuple[LeadRecord, dict[str, datetime]]]) -> list[LeadRecord]:
@@ -110,7 +111,8 @@ def update_if_unchanged(changes: list[tuple[LeadRecord, dict[str, datetime]]]) -
     table = LeadRecord.Meta.table_name
     statements = []
     for lead, values in changes:
-        assignments = ", ".join(f"{name}=?" for name in _MOVABLE)
+        movable = (LeadRecord.last_contacted_at, LeadRecord.last_activity_at, LeadRecord.expires_at)
+        assignments = ", ".join(f"{attribute.attr_name}=?" for attribute in movable)
         parameters: list[dict[str, Any]] = [
             {"S": LeadRecord.last_contacted_at.serialize(values["last_contacted_at"])},
             {"S": LeadRecord.last_activity_at.serialize(values["last_activity_at"])},

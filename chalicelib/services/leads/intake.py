@@ -193,9 +193,8 @@ def _create(
         lawful_basis="consent" if "contact" in person.purposes else "legitimate_interest",
         consents=person.effective_consents(),
         first_submission=_context(submission, browser, system),
-        idempotency_ref=key.pk if key else None,
         idempotency_refs={key.pk} if key else None,
-        marketing_suppressed=person.suppressed,
+        marketing_suppressed=True if person.suppressed else None,
         created_at=now,
         updated_at=now,
         last_activity_at=now,
@@ -241,7 +240,7 @@ def _merge(
     lead = _load_owner(tenant_id, owner, now)
     if lead is None:
         return None
-    if key and lead.idempotency_ref == key.pk:
+    if key and key.pk in (lead.idempotency_refs or ()):
         raise _Retry()  # a concurrent twin of this very request is finishing: replay its answer
     other = {claim.lead_id for claim in claims.values()} - {lead.lead_id}
     envelope.adopt_key(tenant_id, lead.lead_id, lead.wrapped_key)
@@ -267,7 +266,7 @@ def _merge(
     for kind in new_kinds:
         actions.append(getattr(LeadRecord, f"{kind}_ref").set(person.refs[kind]))
     if key:
-        actions += [LeadRecord.idempotency_ref.set(key.pk), LeadRecord.idempotency_refs.add({key.pk})]
+        actions.append(LeadRecord.idempotency_refs.add({key.pk}))
     try:
         lead.update(actions=actions, condition=LeadRecord.version == lead.version)
     except UpdateError as error:
