@@ -14,6 +14,8 @@ OPERATOR_FUNCTIONS: dict[str, str] = {
     "admin_issue_api_key": "chalicelib.services.api_keys:issue_key",
     "admin_revoke_api_key": "chalicelib.services.api_keys:revoke_key",
     "admin_define_fields": "chalicelib.services.fields:define_fields",
+    "admin_set_retention": "chalicelib.services.retention:set_retention",
+    "admin_legal_hold": "chalicelib.services.retention:legal_hold",
 }
 
 admin = Blueprint(__name__)
@@ -41,3 +43,13 @@ def admin_revoke_api_key(event: Any, context: Any) -> dict[str, Any]:
 @admin.lambda_function(name="admin_define_fields")
 def admin_define_fields(event: Any, context: Any) -> dict[str, Any]:
     return invoke_operator("admin_define_fields", event, context)
+
+
+@admin.lambda_function(name="admin_set_retention")
+def admin_set_retention(event: Any, context: Any) -> dict[str, Any]:
+    return invoke_operator("admin_set_retention", event, context)
+
+
+@admin.lambda_function(name="admin_legal_hold")
+def admin_legal_hold(event: Any, context: Any) -> dict[str, Any]:
+    return invoke_operator("admin_legal_hold", event, context)

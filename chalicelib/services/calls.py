@@ -253,7 +253,7 @@ def _move_contact_clocks(tenant_id: str, leads: dict[str, LeadRecord], lead_call
             activity = max(latest, lead.last_activity_at)
             if contacted == lead.last_contacted_at and activity == lead.last_activity_at:
                 continue
-            expires_at = max(activity + leads_days, lead.expires_at or activity)
+            expires_at = max(activity + leads_days, lead.expires_at or activity + leads_days)
             changes.append((lead, {"last_contacted_at": contacted, "last_activity_at": activity,
                                    "expires_at": expires_at}))
         changed_meanwhile = update_if_unchanged(changes)

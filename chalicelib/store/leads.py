@@ -81,6 +81,8 @@ class LeadRecord(LeadVaultModel):
     # Suspends retention and erasure (set by operators, audited).
     legal_hold = BooleanAttribute(null=True)
     legal_hold_reason = UnicodeAttribute(null=True)
+    # Seconds of retention left when the hold began; the clock resumes from there on release.
+    held_remaining_s = NumberAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     last_activity_at = UTCDateTimeAttribute(attr_name="la")
@@ -93,6 +95,13 @@ class LeadRecord(LeadVaultModel):
 
     by_tenant = TenantListIndex()
     by_agent = AgentListIndex()
+
+
+def renew_expiry(lead: LeadRecord, expires_at: datetime, now: datetime) -> Any:
+    """The update action that restarts a lead's retention clock; a held lead banks it until release."""
+    if lead.legal_hold:
+        return LeadRecord.held_remaining_s.set(max(0, int((expires_at - now).total_seconds())))
+    return LeadRecord.expires_at.set(expires_at)
 
 
 def list_shard(lead_id: str) -> int:
@@ -111,12 +120,16 @@ def update_if_unchanged(changes: list[tuple[LeadRecord, dict[str, datetime]]]) -
     table = LeadRecord.Meta.table_name
     statements = []
     for lead, values in changes:
-        movable = (LeadRecord.last_contacted_at, LeadRecord.last_activity_at, LeadRecord.expires_at)
+        # A held lead's clock is banked, not set (see renew_expiry).
+        clock_attribute = LeadRecord.held_remaining_s if lead.legal_hold else LeadRecord.expires_at
+        clock_value = (str(max(0, int((values["expires_at"] - values["last_activity_at"]).total_seconds())))
+                       if lead.legal_hold else LeadRecord.expires_at.serialize(values["expires_at"]))
+        movable = (LeadRecord.last_contacted_at, LeadRecord.last_activity_at, clock_attribute)
         assignments = ", ".join(f"{attribute.attr_name}=?" for attribute in movable)
         parameters: list[dict[str, Any]] = [
             {"S": LeadRecord.last_contacted_at.serialize(values["last_contacted_at"])},
             {"S": LeadRecord.last_activity_at.serialize(values["last_activity_at"])},
-            {"N": LeadRecord.expires_at.serialize(values["expires_at"])},
+            {"N": clock_value},
             {"S": lead.lead_id},
             {"N": str(lead.version)},
         ]

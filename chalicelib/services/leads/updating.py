@@ -20,7 +20,7 @@ from chalicelib.services.tenancy import require_tenant, retention_days
 from chalicelib.services.validation import parse_input
 from chalicelib.store.base import LeadVaultModel
 from chalicelib.store.batch import write_all
-from chalicelib.store.leads import LeadRecord
+from chalicelib.store.leads import LeadRecord, renew_expiry
 from chalicelib.vault import envelope
 
 
@@ -38,7 +38,7 @@ def update_lead(caller: Caller, lead_id: str, body: dict[str, Any]) -> dict[str,
     if patch.stage is not None and patch.stage != lead.stage:
         expires_at = now + timedelta(days=retention_days(caller.tenant_id, "leads"))
         actions += [LeadRecord.stage.set(patch.stage), LeadRecord.last_activity_at.set(now),
-                    LeadRecord.expires_at.set(expires_at)]
+                    renew_expiry(lead, expires_at, now)]
         events.append(new_event(caller.tenant_id, lead.lead_id, "stage_change", now, expires_at,
                                 info={"from": lead.stage, "to": patch.stage}, actor_key_id=caller.key_id))
     if patch.assigned_agent is not None:
