@@ -21,6 +21,8 @@ class Schedule(NamedTuple):
 # name -> (rate, "module:function" taking the Lambda context and returning a summary dict).
 SCHEDULED_FUNCTIONS: dict[str, Schedule] = {
     "privacy_worker": Schedule(1, "chalicelib.services.privacy.worker:privacy_worker"),
+    "purge_expired": Schedule(60, "chalicelib.services.purge:purge_expired"),
+    "retention_notices": Schedule(24 * 60, "chalicelib.services.purge:retention_notices"),
 }
 
 jobs = Blueprint(__name__)
@@ -33,3 +35,13 @@ def invoke_job(name: str, context: Any) -> dict[str, Any]:
 @jobs.schedule(Rate(1, unit=Rate.MINUTES), name="privacy_worker")
 def privacy_worker(event: Any, context: Any) -> dict[str, Any]:
     return invoke_job("privacy_worker", context)
+
+
+@jobs.schedule(Rate(1, unit=Rate.HOURS), name="purge_expired")
+def purge_expired(event: Any, context: Any) -> dict[str, Any]:
+    return invoke_job("purge_expired", context)
+
+
+@jobs.schedule(Rate(1, unit=Rate.DAYS), name="retention_notices")
+def retention_notices(event: Any, context: Any) -> dict[str, Any]:
+    return invoke_job("retention_notices", context)

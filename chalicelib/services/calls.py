@@ -32,7 +32,7 @@ from chalicelib.store.base import LeadVaultModel
 from chalicelib.store.batch import get_all, write_all
 from chalicelib.store.calls import CallRecord
 from chalicelib.store.claims import ClaimRecord, claim_key
-from chalicelib.store.leads import LIST_SHARDS, LeadRecord, list_shard, update_if_unchanged
+from chalicelib.store.leads import LIST_SHARDS, LeadRecord, list_key, list_shard, update_if_unchanged
 from chalicelib.store.shifts import agent_key
 from chalicelib.store.tenants import TenantRecord
 from chalicelib.vault import envelope
@@ -234,7 +234,7 @@ def _new_call_lead(
         source="call", lawful_basis="legitimate_interest", consents={}, first_submission={"via": "call"},
         created_at=now, updated_at=now, last_activity_at=now,
         list_pk=f"{tenant_id}#{list_shard(lead_id) % LIST_SHARDS}",
-        list_sk=f"{now:%Y-%m-%dT%H:%M:%S.%fZ}#{lead_id}", expires_at=expires_at,
+        list_sk=list_key(lead_id, expires_at), expires_at=expires_at,
     )
     new_leads[lead_id] = lead
     items += [lead, ClaimRecord(claim_key(tenant_id, "phone", ref), lead_id=lead_id, claimed_at=clock.wall_now())]

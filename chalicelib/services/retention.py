@@ -17,7 +17,7 @@ from chalicelib.services import audit
 from chalicelib.services.leads.reading import LEAD_ID
 from chalicelib.services.tenancy import DEFAULT_RETENTION_DAYS, require_tenant
 from chalicelib.services.validation import StrictInput, parse_input
-from chalicelib.store.leads import LeadRecord
+from chalicelib.store.leads import LeadRecord, list_key
 from chalicelib.store.tenants import TenantRecord
 
 MAX_DAYS = 3650
@@ -78,11 +78,13 @@ def legal_hold(payload: object) -> dict[str, Any]:
         if remaining is not None and remaining <= 0:
             raise Conflict("The lead has already expired.", code="expired")
         lead.update(actions=[LeadRecord.legal_hold.set(True), LeadRecord.legal_hold_reason.set(data.reason),
-                             LeadRecord.held_remaining_s.set(remaining), LeadRecord.expires_at.remove()])
+                             LeadRecord.held_remaining_s.set(remaining), LeadRecord.expires_at.remove(),
+                             LeadRecord.list_sk.set(list_key(lead.lead_id, None))])
     elif not data.on and lead.legal_hold:
         resumed = now + timedelta(seconds=int(lead.held_remaining_s or 0))
         lead.update(actions=[LeadRecord.legal_hold.remove(), LeadRecord.legal_hold_reason.remove(),
-                             LeadRecord.held_remaining_s.remove(), LeadRecord.expires_at.set(resumed)])
+                             LeadRecord.held_remaining_s.remove(), LeadRecord.expires_at.set(resumed),
+                             LeadRecord.list_sk.set(list_key(lead.lead_id, resumed))])
     audit.record(data.tenant_id, audit.OPERATOR, "lead.legal_hold." + ("on" if data.on else "off"), lead.lead_id)
     return {"lead_id": lead.lead_id, "on": data.on,
             "expires_at": clock.iso(lead.expires_at) if lead.expires_at else None}

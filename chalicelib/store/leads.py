@@ -28,7 +28,12 @@ LIST_SHARDS = 4
 
 
 class TenantListIndex(GlobalSecondaryIndex["LeadRecord"]):
-    """All of a tenant's leads, newest first, spread over a few shards (never a bare tenant key)."""
+    """A tenant's leads ordered by expiry, spread over a few shards (never a bare tenant key).
+
+    Expiry is last activity plus the tenant's retention, so newest-expiry-first is "most recently
+    active first" for lists, and oldest-first gives the purge exactly what is due, at a cost that
+    tracks the expired leads, with no index beyond the one lists need anyway.
+    """
 
     class Meta:
         index_name = "by_tenant"
@@ -81,6 +86,8 @@ class LeadRecord(LeadVaultModel):
     # Suspends retention and erasure (set by operators, audited).
     legal_hold = BooleanAttribute(null=True)
     legal_hold_reason = UnicodeAttribute(null=True)
+    # The expiry (ISO) the person was last warned about: one retention notice per expiry, never two.
+    retention_notice_for = UnicodeAttribute(null=True, attr_name="rn")
     # Seconds of retention left when the hold began; the clock resumes from there on release.
     held_remaining_s = NumberAttribute(null=True)
     created_at = UTCDateTimeAttribute()
@@ -89,6 +96,7 @@ class LeadRecord(LeadVaultModel):
     last_contacted_at = UTCDateTimeAttribute(null=True, attr_name="lc")
     version = NumberAttribute(default=1)
     list_pk = UnicodeAttribute()
+    # "<expires_at, ISO with microseconds>#<lead_id>"; a held lead sorts last and is never due.
     list_sk = UnicodeAttribute()
     agent_pk = UnicodeAttribute(null=True)
     expires_at = ExpiresAtAttribute(null=True)
@@ -97,11 +105,20 @@ class LeadRecord(LeadVaultModel):
     by_agent = AgentListIndex()
 
 
-def renew_expiry(lead: LeadRecord, expires_at: datetime, now: datetime) -> Any:
-    """The update action that restarts a lead's retention clock; a held lead banks it until release."""
+HELD = "9999-12-31T23:59:59.999999Z"
+
+
+def list_key(lead_id: str, expires_at: datetime | None) -> str:
+    """The list and purge order of a lead: its expiry (held leads, without one, sort last)."""
+    when = f"{expires_at:%Y-%m-%dT%H:%M:%S.%fZ}" if expires_at else HELD
+    return f"{when}#{lead_id}"
+
+
+def renew_expiry(lead: LeadRecord, expires_at: datetime, now: datetime) -> list[Any]:
+    """The update actions that restart a lead's retention clock; a held lead banks it until release."""
     if lead.legal_hold:
-        return LeadRecord.held_remaining_s.set(max(0, int((expires_at - now).total_seconds())))
-    return LeadRecord.expires_at.set(expires_at)
+        return [LeadRecord.held_remaining_s.set(max(0, int((expires_at - now).total_seconds())))]
+    return [LeadRecord.expires_at.set(expires_at), LeadRecord.list_sk.set(list_key(lead.lead_id, expires_at))]
 
 
 def list_shard(lead_id: str) -> int:
@@ -120,19 +137,18 @@ def update_if_unchanged(changes: list[tuple[LeadRecord, dict[str, datetime]]]) -
     table = LeadRecord.Meta.table_name
     statements = []
     for lead, values in changes:
-        # A held lead's clock is banked, not set (see renew_expiry).
-        clock_attribute = LeadRecord.held_remaining_s if lead.legal_hold else LeadRecord.expires_at
-        clock_value = (str(max(0, int((values["expires_at"] - values["last_activity_at"]).total_seconds())))
-                       if lead.legal_hold else LeadRecord.expires_at.serialize(values["expires_at"]))
-        movable = (LeadRecord.last_contacted_at, LeadRecord.last_activity_at, clock_attribute)
-        assignments = ", ".join(f"{attribute.attr_name}=?" for attribute in movable)
-        parameters: list[dict[str, Any]] = [
-            {"S": LeadRecord.last_contacted_at.serialize(values["last_contacted_at"])},
-            {"S": LeadRecord.last_activity_at.serialize(values["last_activity_at"])},
-            {"N": clock_value},
-            {"S": lead.lead_id},
-            {"N": str(lead.version)},
+        movable: list[tuple[Any, dict[str, str]]] = [
+            (LeadRecord.last_contacted_at, {"S": LeadRecord.last_contacted_at.serialize(values["last_contacted_at"])}),
+            (LeadRecord.last_activity_at, {"S": LeadRecord.last_activity_at.serialize(values["last_activity_at"])}),
         ]
+        if lead.legal_hold:  # a held lead's clock is banked, not set (see renew_expiry)
+            banked = max(0, int((values["expires_at"] - values["last_activity_at"]).total_seconds()))
+            movable.append((LeadRecord.held_remaining_s, {"N": str(banked)}))
+        else:
+            movable += [(LeadRecord.expires_at, {"N": LeadRecord.expires_at.serialize(values["expires_at"])}),
+                        (LeadRecord.list_sk, {"S": list_key(lead.lead_id, values["expires_at"])})]
+        assignments = ", ".join(f"{attribute.attr_name}=?" for attribute, _ in movable)
+        parameters = [value for _, value in movable] + [{"S": lead.lead_id}, {"N": str(lead.version)}]
         # Only our own table and attribute names are interpolated; every value is a parameter.
         statement = f'UPDATE "{table}" SET {assignments} WHERE lead_id=? AND version=?'  # noqa: S608
         statements.append({"Statement": statement,

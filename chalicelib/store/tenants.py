@@ -38,6 +38,8 @@ class TenantRecord(LeadVaultModel):
     max_shift_hours = NumberAttribute(default=12)
     # Days within which privacy requests must be answered.
     privacy_due_days = NumberAttribute(default=30)
+    # The last UTC day whose audit records the purge has deleted (YYYY-MM-DD).
+    audit_purged_through = UnicodeAttribute(null=True)
     schema_version = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute()
     # Set only when a tenant is offboarded; every table carries the TTL attribute all the same.

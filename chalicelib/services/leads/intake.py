@@ -32,7 +32,7 @@ from chalicelib.services.validation import parse_input
 from chalicelib.store.base import LeadVaultModel
 from chalicelib.store.batch import get_all, write_all
 from chalicelib.store.claims import ClaimRecord, IdempotencyRecord, SuppressionRecord, claim_key, suppression_key
-from chalicelib.store.leads import LIST_SHARDS, LeadRecord, list_shard, renew_expiry
+from chalicelib.store.leads import LIST_SHARDS, LeadRecord, list_key, list_shard, renew_expiry
 from chalicelib.store.tenants import TenantRecord
 from chalicelib.vault import envelope
 from chalicelib.vault.blind_index import blind_index
@@ -199,7 +199,7 @@ def _create(
         updated_at=now,
         last_activity_at=now,
         list_pk=f"{tenant_id}#{list_shard(lead_id) % LIST_SHARDS}",
-        list_sk=f"{now:%Y-%m-%dT%H:%M:%S.%fZ}#{lead_id}",
+        list_sk=list_key(lead_id, expires_at),
         expires_at=expires_at,
     )
     answer = {"lead_id": lead_id, "status": "created"}
@@ -256,7 +256,7 @@ def _merge(
         LeadRecord.sealed.set(envelope.seal(tenant_id, lead.lead_id, "profile", json.dumps(merged))),
         LeadRecord.updated_at.set(now),
         LeadRecord.last_activity_at.set(now),
-        renew_expiry(lead, expires_at, now),
+        *renew_expiry(lead, expires_at, now),
         LeadRecord.version.set(lead.version + 1),
         LeadRecord.consents.set(consents),
     ]

@@ -38,7 +38,7 @@ def update_lead(caller: Caller, lead_id: str, body: dict[str, Any]) -> dict[str,
     if patch.stage is not None and patch.stage != lead.stage:
         expires_at = now + timedelta(days=retention_days(caller.tenant_id, "leads"))
         actions += [LeadRecord.stage.set(patch.stage), LeadRecord.last_activity_at.set(now),
-                    renew_expiry(lead, expires_at, now)]
+                    *renew_expiry(lead, expires_at, now)]
         events.append(new_event(caller.tenant_id, lead.lead_id, "stage_change", now, expires_at,
                                 info={"from": lead.stage, "to": patch.stage}, actor_key_id=caller.key_id))
     if patch.assigned_agent is not None:

@@ -10,21 +10,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib import clock
-from chalicelib.services.privacy.locate import call_key_of, find_person
-from chalicelib.store.base import LeadVaultModel
-from chalicelib.store.batch import BATCH_WRITE_LIMIT, write_all
-from chalicelib.store.calls import CallRecord
-from chalicelib.store.claims import ClaimRecord, IdempotencyRecord, SuppressionRecord, claim_key, suppression_key
+from chalicelib.services.leads.removal import delete_events, delete_leads, shred
+from chalicelib.services.privacy.locate import find_person
+from chalicelib.store.batch import write_all
+from chalicelib.store.claims import ClaimRecord, SuppressionRecord, claim_key, suppression_key
 from chalicelib.store.leads import LeadRecord
 from chalicelib.store.privacy import PrivacyRequestRecord
-from chalicelib.store.timeline import TimelineRecord
 
 HasTime = Callable[[], bool]
-EVENT_KINDS = {"submission": "submissions", "call": "calls", "consent": "consents", "stage_change": "stage_changes",
-               "notice": "notices"}
 
 
 def run_erasure(record: PrivacyRequestRecord, has_time: HasTime) -> bool:
@@ -72,16 +66,7 @@ def _locate(record: PrivacyRequestRecord) -> bool:
 def _shred(record: PrivacyRequestRecord) -> None:
     """Crypto-shredding: remove each lead's data key, so every sealed copy, backups too, is unreadable."""
     for lead_id in record.lead_ids:
-        try:
-            LeadRecord(lead_id).update(actions=[LeadRecord.wrapped_key.remove(), LeadRecord.sealed.remove()],
-                                       condition=LeadRecord.lead_id.exists())
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
-    from chalicelib.vault import envelope
-
-    for lead_id in record.lead_ids:
-        envelope.forget_key(record.tenant_id, lead_id)
+        shred(record.tenant_id, lead_id)
     record.update(actions=[PrivacyRequestRecord.phase.set("delete")])
 
 
@@ -90,23 +75,15 @@ def _delete(record: PrivacyRequestRecord, has_time: HasTime) -> bool:
     refs = _refs(record)
     owners = [*record.lead_ids, *(f"subject#{record.tenant_id}#{k}#{v}" for k, v in sorted(refs.items()))]
     for owner in owners:
-        while True:
-            if not has_time():
-                return False
-            page = list(TimelineRecord.query(owner, limit=BATCH_WRITE_LIMIT * 4, consistent_read=True))
-            if not page:
-                break
-            calls = [call_key for call_key in (call_key_of(record.tenant_id, e) for e in page) if call_key]
-            doomed: list[LeadVaultModel] = [*(CallRecord(h, r) for h, r in calls), *page]
-            write_all(deletes=doomed)
-            _count(record, Counter(EVENT_KINDS.get(event.type, event.type) for event in page))
+        erased = delete_events(record.tenant_id, owner, has_time)
+        if erased is None:
+            return False
+        if erased:
+            _count(record, erased)
     if not has_time():
         return False
     leads = list(LeadRecord.batch_get(record.lead_ids, consistent_read=True)) if record.lead_ids else []
-    doomed = [ClaimRecord(claim_key(record.tenant_id, kind, ref)) for kind, ref in refs.items()]
-    doomed += [IdempotencyRecord(pk) for lead in leads for pk in (lead.idempotency_refs or ())]
-    write_all(deletes=doomed)
-    write_all(deletes=leads)
+    delete_leads(leads, [ClaimRecord(claim_key(record.tenant_id, kind, ref)) for kind, ref in refs.items()])
     record.update(actions=[PrivacyRequestRecord.phase.set("suppress")])
     return True
 

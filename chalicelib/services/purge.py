@@ -1,0 +1,125 @@
+"""``purge_expired`` (hourly) and ``retention_notices`` (daily): retention kept, not just promised.
+
+DynamoDB's TTL deletes days late (and never in moto); reads already hide expired items, and the
+purge deletes them. Leads are found through the list index, which is ordered by expiry, so a
+run reads the due leads and nothing else; each lead takes its timeline, calls, claims and
+idempotency records with it, key first. Audit records go day by day after the audit retention.
+A run stops before the Lambda's deadline; the next run picks up what is still due.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.services.leads.removal import delete_events, delete_leads, shred
+from chalicelib.services.tenancy import retention_days
+from chalicelib.store.audit import AUDIT_SHARDS, AuditRecord
+from chalicelib.store.batch import get_all, write_all
+from chalicelib.store.claims import ClaimRecord, claim_key
+from chalicelib.store.leads import LIST_SHARDS, LeadRecord
+from chalicelib.store.tenants import TenantRecord
+
+SAFETY_MS = 3000
+PAGE = 25
+NOTICE_WINDOW = timedelta(hours=48)
+
+HasTime = Callable[[], bool]
+
+
+def _deadline(context: Any) -> HasTime:
+    return lambda: int(context.get_remaining_time_in_millis()) > SAFETY_MS
+
+
+def _tenants() -> Iterator[TenantRecord]:
+    """Every tenant (the tenants table grows with customers, not with their data)."""
+    return TenantRecord.scan(attributes_to_get=["tenant_id", "retention_days", "created_at", "audit_purged_through"])
+
+
+def _stamp(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%dT%H:%M:%S.%fZ}"
+
+
+def purge_expired(context: Any) -> dict[str, int]:
+    has_time = _deadline(context)
+    now = clock.now()
+    purged: Counter[str] = Counter()
+    for tenant in _tenants():
+        for shard in range(LIST_SHARDS):
+            if not _purge_shard(tenant.tenant_id, shard, now, has_time, purged):
+                return {**purged, "unfinished": 1}
+        if not _purge_audit(tenant, now, has_time, purged):
+            return {**purged, "unfinished": 1}
+    return {**purged, "unfinished": 0}
+
+
+def _purge_shard(tenant_id: str, shard: int, now: datetime, has_time: HasTime, purged: Counter[str]) -> bool:
+    seen: set[str] = set()
+    while True:
+        if not has_time():
+            return False
+        due = [lead for lead in LeadRecord.by_tenant.query(f"{tenant_id}#{shard}", LeadRecord.list_sk < _stamp(now),
+                                                           limit=PAGE)
+               if lead.lead_id not in seen]
+        if not due:
+            return True
+        for lead in due:
+            seen.add(lead.lead_id)
+            outcome = purge_lead(lead, now, has_time)
+            if outcome is None:
+                return False
+            purged.update(outcome)
+
+
+def purge_lead(lead: LeadRecord, now: datetime, has_time: HasTime) -> Counter[str] | None:
+    """Remove one expired lead and all it holds; None when time ran out (the next run resumes)."""
+    due = LeadRecord.expires_at.exists() & (LeadRecord.expires_at <= now) & LeadRecord.legal_hold.does_not_exist()
+    if lead.wrapped_key and not shred(lead.tenant_id, lead.lead_id, condition=due):
+        return Counter(skipped_renewed=1)  # activity or a hold moved it on since the index was read
+    erased = delete_events(lead.tenant_id, lead.lead_id, has_time)
+    if erased is None:
+        return None
+    refs = [claim_key(lead.tenant_id, kind, ref) for kind, ref in (("phone", lead.phone_ref), ("email", lead.email_ref))
+            if ref]
+    claims = [claim for claim in get_all([(ClaimRecord, pk) for pk in refs]).values()
+              if isinstance(claim, ClaimRecord) and claim.lead_id == lead.lead_id] if refs else []
+    erased.update(delete_leads([lead], claims))
+    return erased
+
+
+def _purge_audit(tenant: TenantRecord, now: datetime, has_time: HasTime, purged: Counter[str]) -> bool:
+    """Delete audit days older than the tenant's audit retention, oldest first, remembering the last."""
+    keep_from = (now - timedelta(days=retention_days(tenant.tenant_id, "audit"))).date()
+    start = date.fromisoformat(tenant.audit_purged_through) + timedelta(days=1) if tenant.audit_purged_through \
+        else tenant.created_at.date()
+    day = start
+    while day < keep_from:
+        if not has_time():
+            return False
+        doomed = [record for shard in range(AUDIT_SHARDS)
+                  for record in AuditRecord.query(f"{tenant.tenant_id}#{day:%Y-%m-%d}#{shard}")]
+        write_all(deletes=doomed)
+        purged["audit_records"] += len(doomed)
+        tenant.update(actions=[TenantRecord.audit_purged_through.set(day.isoformat())])
+        day += timedelta(days=1)
+    return True
+
+
+def retention_notices(context: Any) -> dict[str, int]:
+    """Tell each person with a contact, once per expiry, that retention will erase their data within 48 hours."""
+    from chalicelib.services.notices import send_retention_notice
+
+    has_time = _deadline(context)
+    now = clock.now()
+    sent: Counter[str] = Counter()
+    for tenant in _tenants():
+        for shard in range(LIST_SHARDS):
+            window = LeadRecord.list_sk.between(_stamp(now), _stamp(now + NOTICE_WINDOW))
+            for lead in LeadRecord.by_tenant.query(f"{tenant.tenant_id}#{shard}", window):
+                if not has_time():
+                    return {**sent, "unfinished": 1}
+                sent[send_retention_notice(lead, now)] += 1
+    return {**sent, "unfinished": 0}
