@@ -20,7 +20,7 @@ from chalicelib.services.tenancy import retention_days
 from chalicelib.store.audit import AUDIT_SHARDS, AuditRecord
 from chalicelib.store.batch import get_all, write_all
 from chalicelib.store.claims import ClaimRecord, claim_key
-from chalicelib.store.leads import LIST_SHARDS, LeadRecord
+from chalicelib.store.leads import LIST_SHARDS, LeadRecord, set_expiry_if_unchanged
 from chalicelib.store.tenants import TenantRecord
 
 SAFETY_MS = 3000
@@ -36,7 +36,8 @@ def _deadline(context: Any) -> HasTime:
 
 def _tenants() -> Iterator[TenantRecord]:
     """Every tenant (the tenants table grows with customers, not with their data)."""
-    return TenantRecord.scan(attributes_to_get=["tenant_id", "retention_days", "created_at", "audit_purged_through"])
+    return TenantRecord.scan(attributes_to_get=["tenant_id", "retention_days", "created_at", "audit_purged_through",
+                                                "redate_pending", "redate_positions"])
 
 
 def _stamp(moment: datetime) -> str:
@@ -48,6 +49,8 @@ def purge_expired(context: Any) -> dict[str, int]:
     now = clock.now()
     purged: Counter[str] = Counter()
     for tenant in _tenants():
+        if tenant.redate_pending and not _redate(tenant, has_time, purged):
+            return {**purged, "unfinished": 1}
         for shard in range(LIST_SHARDS):
             if not _purge_shard(tenant.tenant_id, shard, now, has_time, purged):
                 return {**purged, "unfinished": 1}
@@ -88,6 +91,37 @@ def purge_lead(lead: LeadRecord, now: datetime, has_time: HasTime) -> Counter[st
               if isinstance(claim, ClaimRecord) and claim.lead_id == lead.lead_id] if refs else []
     erased.update(delete_leads([lead], claims))
     return erased
+
+
+def _redate(tenant: TenantRecord, has_time: HasTime, counts: Counter[str]) -> bool:
+    """Give every lead of the tenant the expiry its last activity earns under the current retention."""
+    days = timedelta(days=retention_days(tenant.tenant_id, "leads"))
+    positions = tenant.redate_positions.as_dict() if tenant.redate_positions else {}
+    for shard in range(LIST_SHARDS):
+        position = positions.get(str(shard))
+        while position != "done":
+            if not has_time():
+                tenant.update(actions=[TenantRecord.redate_positions.set(positions)])
+                return False
+            start = None
+            if position:
+                start = {"list_pk": {"S": f"{tenant.tenant_id}#{shard}"}, "list_sk": {"S": position},
+                         "lead_id": {"S": position.split("#")[-1]}}
+            query = LeadRecord.by_tenant.query(f"{tenant.tenant_id}#{shard}", limit=PAGE, last_evaluated_key=start)
+            page = list(query)
+            changes = [(lead, lead.last_activity_at + days) for lead in page
+                       if lead.expires_at and lead.wrapped_key and lead.expires_at != lead.last_activity_at + days]
+            for _attempt in range(3):
+                refused = set_expiry_if_unchanged(changes)
+                counts["leads_redated"] += len(changes) - len(refused)
+                if not refused:
+                    break
+                fresh = {lead.lead_id: lead for lead in LeadRecord.batch_get([r.lead_id for r in refused])}
+                changes = [(lead, lead.last_activity_at + days) for lead in fresh.values() if lead.expires_at]
+            position = page[-1].list_sk if page and query.last_evaluated_key else "done"
+            positions[str(shard)] = position
+    tenant.update(actions=[TenantRecord.redate_pending.remove(), TenantRecord.redate_positions.remove()])
+    return True
 
 
 def _purge_audit(tenant: TenantRecord, now: datetime, has_time: HasTime, purged: Counter[str]) -> bool:

@@ -1,7 +1,8 @@
 """Retention settings and legal holds (operator functions).
 
-A retention change applies to every write from then on, and to each lead at its next activity
-(submission, call, stage change). Re-dating items written earlier is the purge's job.
+A retention change applies to every write from then on. Existing leads are re-dated by the next
+``purge_expired`` run (expiry = last activity + the new days), which then purges any that the
+new policy makes due; calls, consents and audit records keep the expiry they were written with.
 """
 
 from __future__ import annotations
@@ -49,7 +50,11 @@ def set_retention(payload: object) -> dict[str, Any]:
     tenant = require_tenant(data.tenant_id)
     current = tenant.retention_days.as_dict() if hasattr(tenant.retention_days, "as_dict") else {}
     days = {**DEFAULT_RETENTION_DAYS, **current, **data.days.model_dump(exclude_none=True)}
-    tenant.update(actions=[TenantRecord.retention_days.set(days)])
+    actions = [TenantRecord.retention_days.set(days)]
+    if days["leads"] != {**DEFAULT_RETENTION_DAYS, **current}["leads"]:
+        # Existing leads are re-dated by the next purge (see chalicelib.services.purge).
+        actions += [TenantRecord.redate_pending.set(True), TenantRecord.redate_positions.remove()]
+    tenant.update(actions=actions)
     audit.record(data.tenant_id, audit.OPERATOR, "tenant.set_retention", data.tenant_id)
     return {"tenant_id": data.tenant_id, "days": days}
 

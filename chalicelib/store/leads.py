@@ -155,3 +155,19 @@ def update_if_unchanged(changes: list[tuple[LeadRecord, dict[str, datetime]]]) -
                            "Parameters": parameters})
     refused = execute_statements(statements)
     return [changes[index][0] for index in refused]
+
+
+def set_expiry_if_unchanged(changes: list[tuple[LeadRecord, datetime]]) -> list[LeadRecord]:
+    """Re-date many leads, 25 a call, each only if unchanged since read; returns those refused."""
+    from chalicelib.store.batch import execute_statements
+
+    table = LeadRecord.Meta.table_name
+    statements = []
+    for lead, expires_at in changes:
+        statement = (f'UPDATE "{table}" SET {LeadRecord.expires_at.attr_name}=?, {LeadRecord.list_sk.attr_name}=? '  # noqa: S608
+                     "WHERE lead_id=? AND version=?")
+        statements.append({"Statement": statement, "Parameters": [
+            {"N": LeadRecord.expires_at.serialize(expires_at)}, {"S": list_key(lead.lead_id, expires_at)},
+            {"S": lead.lead_id}, {"N": str(lead.version)}]})
+    refused = execute_statements(statements)
+    return [changes[index][0] for index in refused]

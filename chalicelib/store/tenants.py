@@ -38,6 +38,10 @@ class TenantRecord(LeadVaultModel):
     max_shift_hours = NumberAttribute(default=12)
     # Days within which privacy requests must be answered.
     privacy_due_days = NumberAttribute(default=30)
+    # Set when lead retention changed: the next purge re-dates the tenant's leads, resuming from
+    # the positions it reached (shard -> list position) if a run ends first.
+    redate_pending = BooleanAttribute(null=True)
+    redate_positions = MapAttribute(null=True)
     # The last UTC day whose audit records the purge has deleted (YYYY-MM-DD).
     audit_purged_through = UnicodeAttribute(null=True)
     schema_version = NumberAttribute(default=1)

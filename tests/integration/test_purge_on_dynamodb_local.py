@@ -32,3 +32,15 @@ def test_purge_deletes_due_leads_and_keeps_the_rest(client, widget, admin, monke
     assert not [lead_id for lead_id in old if lead_id in text]
     listed = [item["lead_id"] for item in body_of(client.http.get("/v1/leads", headers=bearer(admin)))["items"]]
     assert sorted(listed) == sorted(young)
+
+
+def test_retention_change_re_dates_through_partiql_on_the_real_engine(client, widget, admin, operator, tenant,
+                                                                        monkeypatch):
+    start = clock.now()
+    lead_id = body_of(post_lead(client, widget, lead_body()))["lead_id"]
+    operator("admin_set_retention", {"tenant_id": tenant, "days": {"leads": 10}})
+    monkeypatch.setenv("LEADVAULT_NOW", clock.iso(start + timedelta(days=5)))
+    assert invoke_job("purge_expired", LocalContext("purge_expired", timeout_s=60))["leads_redated"] == 1
+    lead = body_of(client.http.get(f"/v1/leads/{lead_id}", headers=bearer(admin)))
+    assert clock.parse_timestamp(lead["expires_at"]) - clock.parse_timestamp(lead["last_activity_at"]) == \
+        timedelta(days=10)

@@ -143,3 +143,19 @@ def test_people_who_opted_out_of_marketing_still_get_the_retention_notice(client
     day(DAY0 + timedelta(days=364))
     assert run("retention_notices")["sent"] == 1
     assert lead_id
+
+
+def test_a_retention_change_re_dates_existing_leads_in_the_next_purge(day, client, widget, admin, operator, tenant):
+    short = body_of(post_lead(client, widget, lead_body()))["lead_id"]
+    operator("admin_set_retention", {"tenant_id": tenant, "days": {"leads": 30}})
+    day(DAY0 + timedelta(days=31))
+    summary = run("purge_expired")
+    assert summary["leads_redated"] == 1 and summary["leads"] == 1
+    assert items_of(short) == []
+    kept = body_of(post_lead(client, widget, lead_body(**SECOND)))["lead_id"]
+    operator("admin_set_retention", {"tenant_id": tenant, "days": {"leads": 730}})
+    day(DAY0 + timedelta(days=31 + 400))
+    assert run("purge_expired")["leads_redated"] == 1
+    lead = body_of(client.http.get(f"/v1/leads/{kept}", headers=bearer(admin)))
+    created = clock.parse_timestamp(lead["created_at"])
+    assert clock.parse_timestamp(lead["expires_at"]) - created == timedelta(days=730)
