@@ -22,6 +22,7 @@ class LocalRun:
     data_dir: Path
     port: int = field(default_factory=free_port)
     ddb_port: int = field(default_factory=free_port)
+    schedule_scale: float = 1.0
     process: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
 
@@ -32,7 +33,8 @@ class LocalRun:
     def start(self, timeout_s: float = 60.0) -> LocalRun:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADVAULT_", "DYNAMODB_"))}
         command = [sys.executable, "-m", "devtools.run_local", "--port", str(self.port),
-                   "--ddb-port", str(self.ddb_port), "--data-dir", str(self.data_dir)]
+                   "--ddb-port", str(self.ddb_port), "--data-dir", str(self.data_dir),
+                   "--schedule-scale", str(self.schedule_scale)]
         self.process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + timeout_s
