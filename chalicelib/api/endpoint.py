@@ -61,7 +61,8 @@ def endpoint(
                 try:
                     call, caller = _prepare(request, roles)
                     if replay == "endpoint" and request.method == "POST" and caller is not None:
-                        response = _with_idempotency(call, f"{request.method} {path}", handler, path_params)
+                        route = f"{request.method} {path} {sorted(path_params.items())}"
+                        response = _with_idempotency(call, route, handler, path_params)
                     else:
                         result = handler(call, **path_params)
                         response = result if isinstance(result, Response) else json_response(result)

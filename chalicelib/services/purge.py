@@ -60,21 +60,16 @@ def purge_expired(context: Any) -> dict[str, int]:
 
 
 def _purge_shard(tenant_id: str, shard: int, now: datetime, has_time: HasTime, purged: Counter[str]) -> bool:
-    seen: set[str] = set()
-    while True:
+    """Walk the shard's due leads in expiry order, page by page; False when time runs out."""
+    due = LeadRecord.by_tenant.query(f"{tenant_id}#{shard}", LeadRecord.list_sk < _stamp(now), page_size=PAGE)
+    for lead in due:
         if not has_time():
             return False
-        due = [lead for lead in LeadRecord.by_tenant.query(f"{tenant_id}#{shard}", LeadRecord.list_sk < _stamp(now),
-                                                           limit=PAGE)
-               if lead.lead_id not in seen]
-        if not due:
-            return True
-        for lead in due:
-            seen.add(lead.lead_id)
-            outcome = purge_lead(lead, now, has_time)
-            if outcome is None:
-                return False
-            purged.update(outcome)
+        outcome = purge_lead(lead, now, has_time)
+        if outcome is None:
+            return False
+        purged.update(outcome)
+    return True
 
 
 def purge_lead(lead: LeadRecord, now: datetime, has_time: HasTime) -> Counter[str] | None:

@@ -191,3 +191,19 @@ def test_no_plaintext_identifier_in_a_raw_scan(client, widget):
     text = dump_text(scan_everything()).lower()
     for marker in PLAINTEXT_MARKERS:
         assert marker.lower() not in text, marker
+
+
+def test_a_stale_claim_does_not_hide_a_live_lead_of_the_same_person(client, widget, admin, monkeypatch):
+    from datetime import timedelta
+
+    from chalicelib import clock
+
+    start = clock.now()
+    by_phone = body_of(post_lead(client, widget, lead_body(email=None)))["lead_id"]
+    monkeypatch.setenv("LEADVAULT_NOW", clock.iso(start + timedelta(days=200)))
+    by_email = body_of(post_lead(client, widget, lead_body(phone=None)))["lead_id"]
+    monkeypatch.setenv("LEADVAULT_NOW", clock.iso(start + timedelta(days=366)))  # the phone's lead has expired
+    both = post_lead(client, widget, lead_body())
+    assert body_of(both) == {"lead_id": by_email, "status": "merged"} and by_email != by_phone
+    again = body_of(post_lead(client, widget, lead_body(email=None)))
+    assert again == {"lead_id": by_email, "status": "merged"}  # the phone moved to the live lead

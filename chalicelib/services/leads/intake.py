@@ -86,7 +86,9 @@ def submit_lead(submission: Submission, body: dict[str, Any]) -> tuple[int, dict
     key = idempotency_key(caller.tenant_id, caller.key_id, submission.idempotency_header, ROUTE, body)
     for round_number in range(MAX_ROUNDS):
         try:
-            return _attempt(submission, tenant, person, key)
+            # Past half the rounds, a matching idempotency ref with no record is no longer a twin
+            # in flight but a record that expired or was never written: merge as a fresh request.
+            return _attempt(submission, tenant, person, key, patient=round_number < MAX_ROUNDS // 2)
         except _Retry:
             time.sleep(min(0.5, 0.01 * 2**round_number) * (0.5 + secrets.randbelow(100) / 100))
     raise RuntimeError("lead intake did not settle after concurrent updates")
@@ -138,7 +140,7 @@ def _require_contact_consent(caller: Caller, tenant: TenantRecord, person: Perso
 
 
 def _attempt(
-    submission: Submission, tenant: TenantRecord, person: Person, key: IdempotencyKey | None
+    submission: Submission, tenant: TenantRecord, person: Person, key: IdempotencyKey | None, patient: bool = True
 ) -> tuple[int, dict[str, Any]]:
     claim_keys = {kind: claim_key(tenant.tenant_id, kind, ref) for kind, ref in person.refs.items()}
     suppression_keys = [suppression_key(tenant.tenant_id, kind, ref) for kind, ref in person.refs.items()]
@@ -155,7 +157,8 @@ def _attempt(
     claims: dict[str, ClaimRecord] = {kind: found[ck] for kind, ck in claim_keys.items() if ck in found}  # type: ignore[misc]
     stale: dict[str, str] = {}
     if claims:
-        outcome = _merge(submission, tenant, person, key, claims)
+        wait_for_twin = patient and key is not None and key.pk not in found
+        outcome = _merge(submission, tenant, person, key, claims, wait_for_twin)
         if outcome is not None:
             return outcome
         stale = {kind: claim.lead_id for kind, claim in claims.items()}
@@ -233,15 +236,21 @@ def _merge(
     person: Person,
     key: IdempotencyKey | None,
     claims: dict[str, ClaimRecord],
+    wait_for_twin: bool,
 ) -> tuple[int, dict[str, Any]] | None:
-    """Merge into the lead the claims name; None when that lead is gone (a stale claim)."""
+    """Merge into the first live lead the claims name (phone first); None when every one is gone."""
     tenant_id, now = tenant.tenant_id, clock.now()
-    owner = claims.get("phone") or claims["email"]
-    lead = _load_owner(tenant_id, owner, now)
+    lead = None
+    for kind in ("phone", "email"):
+        if kind in claims and lead is None:
+            lead = _load_owner(tenant_id, claims[kind], now)
     if lead is None:
         return None
-    if key and key.pk in (lead.idempotency_refs or ()):
+    if wait_for_twin and key and key.pk in (lead.idempotency_refs or ()):
         raise _Retry()  # a concurrent twin of this very request is finishing: replay its answer
+    # Claims that name a dead lead are free: they move to this lead with the submission.
+    claims = {kind: claim for kind, claim in claims.items()
+              if claim.lead_id == lead.lead_id or _load_owner(tenant_id, claim, now) is not None}
     other = {claim.lead_id for claim in claims.values()} - {lead.lead_id}
     envelope.adopt_key(tenant_id, lead.lead_id, lead.wrapped_key)
     current = json.loads(envelope.unseal(tenant_id, lead.lead_id, "profile", lead.sealed)) if lead.sealed else {}

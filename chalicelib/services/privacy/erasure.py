@@ -2,7 +2,8 @@
 
 Phases are recorded on the request, and every phase is safe to run again, so a run cut short
 by the Lambda's deadline (or a crash) simply continues on the next tick:
-``locate`` -> ``shred`` -> ``delete`` -> ``suppress`` -> ``notify`` -> completed.
+``locate`` (and suppress) -> ``shred`` -> ``delete`` -> completed (the person is told).
+The suppression list is written first, so a submission racing the erasure never revives marketing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from chalicelib import clock
 from chalicelib.services.leads.removal import delete_events, delete_leads, shred
 from chalicelib.services.privacy.locate import find_person
-from chalicelib.store.batch import write_all
+from chalicelib.store.batch import get_all, write_all
 from chalicelib.store.claims import ClaimRecord, SuppressionRecord, claim_key, suppression_key
 from chalicelib.store.leads import LeadRecord
 from chalicelib.store.privacy import PrivacyRequestRecord
@@ -32,8 +33,6 @@ def run_erasure(record: PrivacyRequestRecord, has_time: HasTime) -> bool:
         _shred(record)
     if record.phase == "delete" and not _delete(record, has_time):
         return False
-    if record.phase == "suppress":
-        _suppress(record)
     finish(record)
     return True
 
@@ -54,6 +53,7 @@ def _locate(record: PrivacyRequestRecord) -> bool:
     counts: Counter[str] = Counter(leads=len(person.leads))
     counts["identity_claims"] = len(person.claim_keys()) if person.leads else 0
     counts["idempotency_records"] = sum(len(lead.idempotency_refs or ()) for lead in person.leads)
+    _suppress(record.tenant_id, person.identifiers)
     record.update(actions=[
         PrivacyRequestRecord.phase.set("shred"),
         PrivacyRequestRecord.lead_ids.set([lead.lead_id for lead in person.leads]),
@@ -83,8 +83,12 @@ def _delete(record: PrivacyRequestRecord, has_time: HasTime) -> bool:
     if not has_time():
         return False
     leads = list(LeadRecord.batch_get(record.lead_ids, consistent_read=True)) if record.lead_ids else []
-    delete_leads(leads, [ClaimRecord(claim_key(record.tenant_id, kind, ref)) for kind, ref in refs.items()])
-    record.update(actions=[PrivacyRequestRecord.phase.set("suppress")])
+    # Only claims still naming an erased lead: a submission racing the erasure may own one by now.
+    keys = [claim_key(record.tenant_id, kind, ref) for kind, ref in refs.items()]
+    claims = [claim for claim in get_all([(ClaimRecord, pk) for pk in keys]).values()
+              if isinstance(claim, ClaimRecord) and claim.lead_id in record.lead_ids]
+    delete_leads(leads, claims)
+    record.update(actions=[PrivacyRequestRecord.phase.set("notify")])
     return True
 
 
@@ -95,10 +99,8 @@ def _count(record: PrivacyRequestRecord, erased: Counter[str]) -> None:
     record.update(actions=[PrivacyRequestRecord.receipt.set({k: int(v) for k, v in receipt.items()})])
 
 
-def _suppress(record: PrivacyRequestRecord) -> None:
+def _suppress(tenant_id: str, identifiers: dict[str, str]) -> None:
     """A keyed hash of each identifier goes on the suppression list: marketing never resumes."""
     now = clock.now()
-    items = [SuppressionRecord(suppression_key(record.tenant_id, kind, ref), added_at=now)
-             for kind, ref in _refs(record).items() if kind in ("phone", "email")]
-    write_all(items)
-    record.update(actions=[PrivacyRequestRecord.phase.set("notify")])
+    write_all([SuppressionRecord(suppression_key(tenant_id, kind, ref), added_at=now)
+               for kind, ref in identifiers.items() if kind in ("phone", "email")])

@@ -143,32 +143,50 @@ def visible_request(caller: Caller, request_id: str) -> PrivacyRequestRecord:
 
 
 def verify(caller: Caller, request_id: str, body: dict[str, Any]) -> dict[str, str]:
+    """Check a code. The attempt is counted (conditionally) before the code is compared, so
+    parallel guesses cannot get past the limit."""
+    from pynamodb.exceptions import UpdateError
+
     data = parse_input(VerifyInput, body)
     record = visible_request(caller, request_id)
     if record.status != "pending_verification":
-        if record.attempts >= MAX_ATTEMPTS:
+        if record.rejection_reason == "verification_locked":
             raise VerificationLocked()
         return {"status": record.status}
     now = clock.now()
-    if record.attempts >= MAX_ATTEMPTS:
-        raise VerificationLocked()
     if record.code_expires_at is not None and record.code_expires_at <= now:
         raise CodeExpired()
+    try:
+        record.update(actions=[PrivacyRequestRecord.attempts.add(1)],
+                      condition=(PrivacyRequestRecord.attempts < MAX_ATTEMPTS)
+                      & (PrivacyRequestRecord.status == "pending_verification"))
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise VerificationLocked() from None
+        raise
     expected = record.code_hash or ""
     if not hmac.compare_digest(expected, _code_hash(record.tenant_id, record.request_id, data.code.strip())):
-        record.update(actions=[PrivacyRequestRecord.attempts.add(1)])
         if record.attempts >= MAX_ATTEMPTS:
-            record.update(actions=[PrivacyRequestRecord.status.set("rejected"),
-                                   PrivacyRequestRecord.rejection_reason.set("verification_locked"),
-                                   PrivacyRequestRecord.code_hash.remove(),
-                                   PrivacyRequestRecord.work_pk.remove(), PrivacyRequestRecord.work_sk.remove()])
+            _lock(record)
             raise VerificationLocked()
         raise InvalidCode()
-    record.update(actions=[PrivacyRequestRecord.status.set("verified"), PrivacyRequestRecord.verified_at.set(now),
-                           PrivacyRequestRecord.code_hash.remove()],
-                  condition=PrivacyRequestRecord.status == "pending_verification")
+    try:
+        record.update(actions=[PrivacyRequestRecord.status.set("verified"),
+                               PrivacyRequestRecord.verified_at.set(now), PrivacyRequestRecord.code_hash.remove()],
+                      condition=PrivacyRequestRecord.status == "pending_verification")
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return {"status": PrivacyRequestRecord.get(request_id, consistent_read=True).status}
+        raise
     audit.record(record.tenant_id, caller.key_id, "privacy_request.verify", record.request_id)
     return {"status": "verified"}
+
+
+def _lock(record: PrivacyRequestRecord) -> None:
+    """Too many wrong codes: the request ends, and its copy of the identifier is shredded at once."""
+    from chalicelib.services.privacy.worker import reject
+
+    reject(record, "verification_locked", notify=False)
 
 
 def request_view(record: PrivacyRequestRecord) -> dict[str, Any]:

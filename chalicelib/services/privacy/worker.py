@@ -54,9 +54,9 @@ def advance(request_id: str, has_time: Any) -> str:
     return record.status
 
 
-def reject(record: PrivacyRequestRecord, reason: str) -> None:
+def reject(record: PrivacyRequestRecord, reason: str, notify: bool = True) -> None:
     record.update(actions=[PrivacyRequestRecord.rejection_reason.set(reason)])
-    _close(record, "rejected", notify=True)
+    _close(record, "rejected", notify=notify)
 
 
 def finish(record: PrivacyRequestRecord, keep_request_key: bool = False) -> None:
