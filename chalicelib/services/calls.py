@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator
+from pynamodb.exceptions import PutError
 
 from chalicelib import clock
 from chalicelib.errors import ValidationFailed
@@ -119,7 +121,7 @@ def upload_calls(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
             else:
                 pending[index] = Pending(event, start, number)
     if pending:
-        outcomes.update(_store(caller, tenant, pending, now))
+        outcomes.update(_store_settled(caller, tenant, pending, now))
     results = []
     for index, event in enumerate(batch.events):
         first = first_index[event.client_event_id]
@@ -150,14 +152,33 @@ def _already_stored(caller: Caller, event_ids: list[str]) -> dict[str, str]:
     return {record.client_event_id: record.lead_id for record in found}
 
 
-def _store(caller: Caller, tenant: TenantRecord, pending: dict[int, Pending], now: datetime) -> dict[int, Outcome]:
+class _ClaimTaken(Exception):
+    """Another request claimed a number this batch wanted to turn into a lead; read again."""
+
+
+def _store_settled(
+    caller: Caller, tenant: TenantRecord, pending: dict[int, Pending], now: datetime
+) -> dict[int, Outcome]:
+    reserved: dict[str, str] = {}  # numbers this upload already claimed, kept across attempts
+    for attempt in range(6):
+        try:
+            return _store(caller, tenant, pending, now, reserved)
+        except _ClaimTaken:
+            time.sleep(0.05 * 2**attempt)
+    raise RuntimeError("numbers kept being claimed by concurrent requests")
+
+
+def _store(
+    caller: Caller, tenant: TenantRecord, pending: dict[int, Pending], now: datetime, reserved: dict[str, str]
+) -> dict[int, Outcome]:
     tenant_id = tenant.tenant_id
     refs = {p.number: blind_index(tenant_id, "phone", p.number) for p in pending.values() if p.number}
     claims = get_all([(ClaimRecord, claim_key(tenant_id, "phone", ref)) for ref in refs.values()]) if refs else {}
-    owner_of = {number: claims[claim_key(tenant_id, "phone", ref)].lead_id  # type: ignore[attr-defined]
-                for number, ref in refs.items() if claim_key(tenant_id, "phone", ref) in claims}
-    leads = _live_leads(tenant_id, set(owner_of.values()))
-    owner_of = {number: lead_id for number, lead_id in owner_of.items() if lead_id in leads}
+    claim_of = {number: claims[claim_key(tenant_id, "phone", ref)] for number, ref in refs.items()
+                if claim_key(tenant_id, "phone", ref) in claims}
+    leads = _live_leads(tenant_id, {claim.lead_id for claim in claim_of.values()})  # type: ignore[attr-defined]
+    owner_of = {number: claim.lead_id for number, claim in claim_of.items()  # type: ignore[attr-defined]
+                if claim.lead_id in leads}  # type: ignore[attr-defined]
     items: list[LeadVaultModel] = []
     new_leads: dict[str, LeadRecord] = {}
     outcomes: dict[int, Outcome] = {}
@@ -167,7 +188,8 @@ def _store(caller: Caller, tenant: TenantRecord, pending: dict[int, Pending], no
         event = entry.event
         lead_id = owner_of.get(entry.number) if entry.number else None
         if lead_id is None and entry.number and _becomes_lead(tenant, event):
-            lead_id = _new_call_lead(tenant, entry.number, refs[entry.number], now, new_leads, items)
+            lead_id = _new_call_lead(tenant, entry.number, refs[entry.number], now, new_leads, items,
+                                     claim_of.get(entry.number), reserved)  # type: ignore[arg-type]
             owner_of[entry.number] = lead_id
         if lead_id is None:
             outcomes[index] = Outcome(event.client_event_id, "ignored", reason="unknown_number")
@@ -221,11 +243,19 @@ def _live_leads(tenant_id: str, lead_ids: set[str]) -> dict[str, LeadRecord]:
 
 def _new_call_lead(
     tenant: TenantRecord, number: str, ref: str, now: datetime, new_leads: dict[str, LeadRecord],
-    items: list[LeadVaultModel],
+    items: list[LeadVaultModel], stale: ClaimRecord | None, reserved: dict[str, str],
 ) -> str:
-    """A lead for an unknown caller (``source: call``), written in the same batch as its call."""
+    """A lead for an unknown caller (``source: call``), written in the same batch as its call.
+
+    Its phone claim is taken first with a condition, as lead intake does, so a form or another
+    upload racing for the same number never ends as two leads.
+    """
     tenant_id = tenant.tenant_id
-    lead_id = "led_" + secrets.token_hex(10)
+    if number in reserved:
+        lead_id = reserved[number]
+    else:
+        lead_id = _claim_number(tenant_id, ref, stale)
+        reserved[number] = lead_id
     wrapped, master_name = envelope.new_inline_key(tenant_id, lead_id)
     expires_at = now + timedelta(days=retention_days(tenant_id, "leads"))
     lead = LeadRecord(
@@ -237,7 +267,24 @@ def _new_call_lead(
         list_sk=list_key(lead_id, expires_at), expires_at=expires_at,
     )
     new_leads[lead_id] = lead
-    items += [lead, ClaimRecord(claim_key(tenant_id, "phone", ref), lead_id=lead_id, claimed_at=clock.wall_now())]
+    items.append(lead)
+    return lead_id
+
+
+def _claim_number(tenant_id: str, ref: str, stale: ClaimRecord | None) -> str:
+    lead_id = "led_" + secrets.token_hex(10)
+    condition = ClaimRecord.pk.does_not_exist()
+    if stale is not None:
+        if stale.claimed_at and stale.claimed_at > clock.wall_now() - timedelta(seconds=30):
+            raise _ClaimTaken()  # its lead is still being written by the request that claimed it
+        condition = condition | (ClaimRecord.lead_id == stale.lead_id)
+    try:
+        ClaimRecord(claim_key(tenant_id, "phone", ref), lead_id=lead_id, claimed_at=clock.wall_now()).save(
+            condition=condition)
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise _ClaimTaken() from None
+        raise
     return lead_id
 
 

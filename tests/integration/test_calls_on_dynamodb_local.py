@@ -55,3 +55,19 @@ def test_late_batches_never_move_contact_time_backwards(setup, client):
     sync(agent["api_key"], [call_event("late-1", phone, at(NINE, hours=1))])
     lead = body_of(client.http.get(f"/v1/leads/{leads[0]}", headers=bearer(admin)))
     assert lead["last_contacted_at"] == at(NINE, hours=3)
+
+
+def test_two_agents_reporting_one_unknown_caller_at_once_make_one_lead(client, operator, tables, monkeypatch):
+    monkeypatch.setenv("LEADVAULT_NOW", clock.iso(NINE))
+    tenant = operator("admin_create_tenant", {"name": "Race", "default_region": "IN",
+                                              "unknown_calls_become_leads": True})["tenant_id"]
+    agents = [operator("admin_issue_api_key", {"tenant_id": tenant, "role": "agent", "agent_id": f"a{n}"})
+              for n in range(4)]
+    for agent in agents:
+        post(client, agent, "/v1/shifts/start")
+    monkeypatch.setenv("LEADVAULT_NOW", clock.iso(NINE + timedelta(hours=1)))
+    event = call_event("x", "+91 90000 55555", at(NINE, minutes=5), direction="incoming", status="missed")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda agent: sync(agent["api_key"], [event]), agents))
+    lead_ids = {result[0]["lead_id"] for result in results}
+    assert len(lead_ids) == 1 and {result[0]["status"] for result in results} == {"stored"}
