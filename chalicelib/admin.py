@@ -16,6 +16,8 @@ OPERATOR_FUNCTIONS: dict[str, str] = {
     "admin_define_fields": "chalicelib.services.fields:define_fields",
     "admin_set_retention": "chalicelib.services.retention:set_retention",
     "admin_legal_hold": "chalicelib.services.retention:legal_hold",
+    "admin_publish_policy": "chalicelib.services.policies:publish_policy",
+    "admin_policy_status": "chalicelib.services.policies:policy_status",
 }
 
 admin = Blueprint(__name__)
@@ -53,3 +55,13 @@ def admin_set_retention(event: Any, context: Any) -> dict[str, Any]:
 @admin.lambda_function(name="admin_legal_hold")
 def admin_legal_hold(event: Any, context: Any) -> dict[str, Any]:
     return invoke_operator("admin_legal_hold", event, context)
+
+
+@admin.lambda_function(name="admin_publish_policy")
+def admin_publish_policy(event: Any, context: Any) -> dict[str, Any]:
+    return invoke_operator("admin_publish_policy", event, context)
+
+
+@admin.lambda_function(name="admin_policy_status")
+def admin_policy_status(event: Any, context: Any) -> dict[str, Any]:
+    return invoke_operator("admin_policy_status", event, context)

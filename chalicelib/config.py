@@ -39,6 +39,7 @@ class Settings:
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    send_rate: float = 14.0
 
     @property
     def uses_kms(self) -> bool:
@@ -75,4 +76,5 @@ def get_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> Se
         smtp_user=env.get("LEADVAULT_SMTP_USER") or None,
         smtp_password=env.get("LEADVAULT_SMTP_PASSWORD") or None,
         smtp_starttls=env.get("LEADVAULT_SMTP_STARTTLS", "false").lower() in ("1", "true", "yes"),
+        send_rate=float(env.get("LEADVAULT_SEND_RATE", "14")),
     )

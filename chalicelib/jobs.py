@@ -23,6 +23,7 @@ SCHEDULED_FUNCTIONS: dict[str, Schedule] = {
     "privacy_worker": Schedule(1, "chalicelib.services.privacy.worker:privacy_worker"),
     "purge_expired": Schedule(60, "chalicelib.services.purge:purge_expired"),
     "retention_notices": Schedule(24 * 60, "chalicelib.services.purge:retention_notices"),
+    "dispatch_notifications": Schedule(5, "chalicelib.services.dispatch:dispatch_notifications"),
 }
 
 jobs = Blueprint(__name__)
@@ -45,3 +46,8 @@ def purge_expired(event: Any, context: Any) -> dict[str, Any]:
 @jobs.schedule(Rate(1, unit=Rate.DAYS), name="retention_notices")
 def retention_notices(event: Any, context: Any) -> dict[str, Any]:
     return invoke_job("retention_notices", context)
+
+
+@jobs.schedule(Rate(5, unit=Rate.MINUTES), name="dispatch_notifications")
+def dispatch_notifications(event: Any, context: Any) -> dict[str, Any]:
+    return invoke_job("dispatch_notifications", context)

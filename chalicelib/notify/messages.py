@@ -34,8 +34,35 @@ class Message:
         return self.text
 
 
+class DeliveryFailed(Exception):
+    """A message did not go out. ``permanent`` failures (a refused address) are not retried."""
+
+    def __init__(self, permanent: bool) -> None:
+        super().__init__("permanent" if permanent else "transient")
+        self.permanent = permanent
+
+
+_PERMANENT_CODES = frozenset({"MessageRejected", "InvalidParameterValue", "InvalidParameter",
+                              "MailFromDomainNotVerifiedException"})
+
+
 def send(message: Message) -> str:
-    """Send through the configured backend; returns the backend's message id."""
+    """Send through the configured backend; failures become :class:`DeliveryFailed` (no address in it)."""
+    import smtplib
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return _send(message)
+    except smtplib.SMTPRecipientsRefused:
+        raise DeliveryFailed(permanent=True) from None
+    except ClientError as error:
+        raise DeliveryFailed(permanent=error.response.get("Error", {}).get("Code") in _PERMANENT_CODES) from None
+    except (OSError, smtplib.SMTPException, BotoCoreError):
+        raise DeliveryFailed(permanent=False) from None
+
+
+def _send(message: Message) -> str:
     settings = get_settings()
     if message.channel == "email":
         backend = settings.email_backend

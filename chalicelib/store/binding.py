@@ -18,21 +18,22 @@ def all_models() -> list[type[LeadVaultModel]]:
     from chalicelib.store.claims import ClaimRecord
     from chalicelib.store.leads import LeadRecord
     from chalicelib.store.person_keys import PersonKeyRecord
+    from chalicelib.store.policies import InboxRecord, PolicyRecord
     from chalicelib.store.privacy import PrivacyRequestRecord
     from chalicelib.store.shifts import ShiftRecord
     from chalicelib.store.tenants import TenantRecord
     from chalicelib.store.timeline import TimelineRecord
 
     return [TenantRecord, ApiKeyRecord, PersonKeyRecord, AuditRecord, LeadRecord, ClaimRecord, TimelineRecord,
-            ShiftRecord, CallRecord, PrivacyRequestRecord]
+            ShiftRecord, CallRecord, PrivacyRequestRecord, PolicyRecord, InboxRecord]
 
 
 def _bound_models() -> list[type[LeadVaultModel]]:
     """Every model, including those that share a table with another (idempotency records)."""
-    from chalicelib.store.claims import IdempotencyRecord, RateCounterRecord, SuppressionRecord
+    from chalicelib.store.claims import IdempotencyRecord, NoticeClaimRecord, RateCounterRecord, SuppressionRecord
     from chalicelib.store.privacy import ExportRecord
 
-    return [*all_models(), IdempotencyRecord, SuppressionRecord, RateCounterRecord, ExportRecord]
+    return [*all_models(), IdempotencyRecord, SuppressionRecord, RateCounterRecord, NoticeClaimRecord, ExportRecord]
 
 
 _THREAD_SESSIONS = threading.local()

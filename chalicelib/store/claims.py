@@ -95,3 +95,17 @@ def bump(pk: str, expires_at: object) -> int:
     counter = RateCounterRecord(pk)
     counter.update(actions=[RateCounterRecord.count.add(1), RateCounterRecord.expires_at.set(expires_at)])
     return int(counter.count)
+
+
+class NoticeClaimRecord(LeadVaultModel):
+    """One notice to one user by e-mail for one policy version: written before sending, never twice."""
+
+    table_suffix = UNIQUE_KEYS
+
+    class Meta(LeadVaultModel.Meta):
+        pass
+
+    # "notice#<policy_id>#<key_id>#email"
+    pk = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute(default="sending")
+    expires_at = ExpiresAtAttribute(null=True)
