@@ -30,7 +30,8 @@ from chalicelib.store.policies import PolicyRecord
 from chalicelib.store.timeline import TimelineRecord
 from chalicelib.vault import envelope
 
-SAFETY_MS = 3000
+# Time kept in hand: one delivery may take its tries with backoff (SMTP times out after 10 s).
+SAFETY_MS = 35_000
 PAGE = 25
 TRANSIENT_TRIES = 3
 HasTime = Callable[[], bool]
@@ -66,15 +67,16 @@ def _reachable(lead: LeadRecord, policy: PolicyRecord) -> bool:
     return is_live(lead) and bool(lead.email_ref or lead.phone_ref) and lead.created_at <= policy.created_at
 
 
-def _users() -> Iterator[ApiKeyRecord]:
+def _users(policy: PolicyRecord) -> Iterator[ApiKeyRecord]:
+    """Agent and admin keys with an e-mail, issued before the version was published."""
     return (key for key in ApiKeyRecord.scan() if key.role in ("agent", "admin") and key.revoked_at is None
-            and key.email_sealed and key.subject_id)
+            and key.email_sealed and key.subject_id and key.created_at <= policy.created_at)
 
 
 def count_audience(policy: PolicyRecord) -> int:
     """How many people the version must reach (reads the audience once, at publication)."""
     if policy.scope == "platform":
-        return sum(1 for _ in _users())
+        return sum(1 for _ in _users(policy))
     return sum(1 for shard in range(LIST_SHARDS)
                for lead in LeadRecord.by_tenant.query(f"{policy.scope_key}#{shard}") if _reachable(lead, policy))
 
@@ -108,6 +110,11 @@ def _dispatch(policy: PolicyRecord, has_time: HasTime, limiter: RateLimiter, tot
                     return False
                 if _reachable(lead, policy):
                     outcomes[_notify_lead(policy, lead, limiter)] += 1
+            if outcomes["retry"]:
+                # The backend is failing for now: keep this page's position, so the next run
+                # comes back to it (those already told are skipped by their records).
+                _record(policy, positions, outcomes, totals)
+                return False
             positions[str(shard)] = page[-1].list_sk if page and query.last_evaluated_key else "done"
             _record(policy, positions, outcomes, totals)
     return True
@@ -149,6 +156,12 @@ def _deliver(message: Message, limiter: RateLimiter) -> str:
 
 
 def _notify_lead(policy: PolicyRecord, lead: LeadRecord, limiter: RateLimiter) -> str:
+    try:  # the index may be a moment behind an erasure: check the lead itself
+        lead = LeadRecord.get(lead.lead_id, consistent_read=True)
+    except LeadRecord.DoesNotExist:
+        return "skipped"
+    if not _reachable(lead, policy):
+        return "skipped"
     envelope.adopt_key(lead.tenant_id, lead.lead_id, lead.wrapped_key)
     values = json.loads(envelope.unseal(lead.tenant_id, lead.lead_id, "profile", lead.sealed))
     channel, to = ("email", values["email"]) if values.get("email") else ("sms", values.get("phone"))
@@ -182,24 +195,30 @@ def _dispatch_users(policy: PolicyRecord, has_time: HasTime, limiter: RateLimite
     from chalicelib.store.policies import InboxRecord
 
     outcomes: Counter[str] = Counter()
-    for count, user in enumerate(_users(), start=1):
+    retries = 0
+    for count, user in enumerate(_users(policy), start=1):
         if not has_time():
             _record(policy, {}, outcomes, totals)
             return False
+        try:
+            to = envelope.unseal(user.tenant_id, user.subject_id, "email", user.email_sealed)
+        except envelope.SubjectKeyMissing:  # revoked meanwhile: its e-mail is already shredded
+            outcomes["skipped"] += 1
+            continue
         _claimed(inbox_item(user.key_id, user.tenant_id, policy), InboxRecord.sort_key.does_not_exist())
         claim = NoticeClaimRecord(f"notice#{policy.policy_id}#{user.key_id}#email",
                                   expires_at=clock.now() + timedelta(days=400))
         if not _claimed(claim, NoticeClaimRecord.pk.does_not_exist()):
             outcomes["already"] += 1
         else:
-            to = envelope.unseal(user.tenant_id, user.subject_id, "email", user.email_sealed)
             outcome = _deliver(_policy_message(policy, "email", to, f"{get_settings().public_url}/v1/notifications"),
                                limiter)
             if outcome == "retry":
                 claim.delete()
+                retries += 1
             outcomes[outcome] += 1
         if count % PAGE == 0:
             _record(policy, {}, outcomes, totals)
             outcomes = Counter()
     _record(policy, {}, outcomes, totals)
-    return True
+    return retries == 0

@@ -66,8 +66,7 @@ def publish_policy(payload: object) -> dict[str, Any]:
     scope_key = PLATFORM
     if data.scope == "tenant":
         scope_key = require_tenant(str(data.tenant_id)).tenant_id
-    if _by_version(scope_key, data.version) is not None:
-        raise Conflict("This version was published already.", code="version_exists")
+    _reserve_version(scope_key, data.version)
     now = clock.now()
     policy_id = "pol_" + secrets.token_hex(10)
     effective_at = clock.parse_timestamp(data.effective_at)
@@ -80,6 +79,21 @@ def publish_policy(payload: object) -> dict[str, Any]:
     if data.scope == "tenant":
         audit.record(scope_key, audit.OPERATOR, "policy.publish", policy_id)
     return {"policy_id": policy_id, "recipients": int(policy.recipients)}
+
+
+def _reserve_version(scope_key: str, version: str) -> None:
+    """One policy per version and scope, even if an operator's retry races the first publication."""
+    from pynamodb.exceptions import PutError
+
+    from chalicelib.store.claims import NoticeClaimRecord
+
+    try:
+        NoticeClaimRecord(f"policyver#{scope_key}#{version}", status="published").save(
+            condition=NoticeClaimRecord.pk.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise Conflict("This version was published already.", code="version_exists") from None
+        raise
 
 
 def _by_version(scope_key: str, version: str) -> PolicyRecord | None:
