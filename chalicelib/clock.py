@@ -31,3 +31,8 @@ def iso(moment: datetime) -> str:
 def wall_now() -> datetime:
     """Real time, never overridden: for measuring races between live requests, not business time."""
     return datetime.now(UTC)
+
+
+def sort_stamp(moment: datetime) -> str:
+    """UTC time to the microsecond, in a form that sorts as text (the time part of sort keys)."""
+    return f"{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}"

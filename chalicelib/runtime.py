@@ -68,3 +68,8 @@ def run_job(name: str, target: str, context: Any) -> dict[str, Any]:
             return {"error": InternalError().to_body()["error"]}
         get_logger().info("scheduled_function", extra={"job": name, "result": result})
         return result
+
+
+def time_left(context: Any, safety_ms: int) -> Callable[[], bool]:
+    """A check that says whether more than ``safety_ms`` of the Lambda's time remains."""
+    return lambda: int(context.get_remaining_time_in_millis()) > safety_ms

@@ -28,7 +28,7 @@ def build(tenant_id: str, actor_key_id: str, action: str, object_id: str | None 
     audit_id = "aud_" + secrets.token_hex(10)
     return AuditRecord(
         f"{tenant_id}#{at:%Y-%m-%d}#{random.randrange(AUDIT_SHARDS)}",
-        f"{at:%Y-%m-%dT%H:%M:%S.%fZ}#{audit_id}",
+        f"{clock.sort_stamp(at)}#{audit_id}",
         audit_id=audit_id,
         tenant_id=tenant_id,
         actor_key_id=actor_key_id,

@@ -198,7 +198,7 @@ def _store(
         items.append(CallRecord(
             agent_key(tenant_id, str(caller.agent_id)),
             event.client_event_id,
-            started_sort=f"{entry.started_at:%Y-%m-%dT%H:%M:%S.%fZ}#{event.client_event_id}",
+            started_sort=f"{clock.sort_stamp(entry.started_at)}#{event.client_event_id}",
             tenant_id=tenant_id,
             agent_id=str(caller.agent_id),
             lead_id=lead_id,

@@ -21,6 +21,7 @@ from chalicelib.services.people import Identifier, identify, locate
 from chalicelib.services.purposes import MARKETING, Purpose
 from chalicelib.services.tenancy import retention_days
 from chalicelib.services.validation import StrictInput, parse_input
+from chalicelib.store.base import plain
 from chalicelib.store.batch import write_all
 from chalicelib.store.leads import LeadRecord
 from chalicelib.store.timeline import TimelineRecord
@@ -83,7 +84,7 @@ def _live_lead(tenant_id: str, lead_id: str | None) -> LeadRecord | None:
 
 def _refresh_lead_state(lead: LeadRecord, grants: dict[str, bool], suppressed: bool) -> None:
     """Keep the lead's summary of current consents in step with the ledger."""
-    current = lead.consents.as_dict() if hasattr(lead.consents, "as_dict") else dict(lead.consents or {})
+    current = plain(lead.consents)
     current.update({p: (v and not (suppressed and p in MARKETING)) for p, v in grants.items()})
     lead.update(actions=[LeadRecord.consents.set(current)])
 
@@ -124,5 +125,5 @@ def consent_report(caller: Caller, query: dict[str, str]) -> dict[str, Any]:
     entries, suppressed, lead_id = ledger(identifier)
     audit.record(caller.tenant_id, caller.key_id, "consent.read", lead_id)
     history = [{"consent_id": e.event_id, "at": clock.iso(e.at),
-                **(e.info.as_dict() if hasattr(e.info, "as_dict") else {})} for e in entries]
+                **(plain(e.info))} for e in entries]
     return {"current": current_state(entries, suppressed), "history": history, "suppressed": suppressed}

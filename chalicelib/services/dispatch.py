@@ -21,6 +21,7 @@ from pynamodb.exceptions import PutError
 from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.notify import DeliveryFailed, Message, send
+from chalicelib.runtime import time_left
 from chalicelib.services.leads.reading import is_live
 from chalicelib.services.preferences import preferences_url
 from chalicelib.store.api_keys import ApiKeyRecord
@@ -82,8 +83,7 @@ def count_audience(policy: PolicyRecord) -> int:
 
 
 def dispatch_notifications(context: Any) -> dict[str, int]:
-    def has_time() -> bool:
-        return int(context.get_remaining_time_in_millis()) > SAFETY_MS
+    has_time = time_left(context, SAFETY_MS)
 
     limiter = RateLimiter(get_settings().send_rate)
     totals: Counter[str] = Counter()
@@ -169,7 +169,7 @@ def _notify_lead(policy: PolicyRecord, lead: LeadRecord, limiter: RateLimiter) -
         return "skipped"
     event_id = f"evt_{policy.policy_id[4:]}"  # one per policy version and person: the exactly-once key
     record = TimelineRecord(
-        lead.lead_id, f"{policy.effective_at:%Y-%m-%dT%H:%M:%S.%fZ}#{event_id}", event_id=event_id,
+        lead.lead_id, f"{clock.sort_stamp(policy.effective_at)}#{event_id}", event_id=event_id,
         tenant_id=lead.tenant_id, type="notice", at=clock.now(), expires_at=lead.expires_at,
         info={"kind": "policy", "policy_version": policy.version, "channel": channel},
     )

@@ -24,7 +24,7 @@ VERSION = r"^[\w.\-]{1,40}$"
 
 
 def effective_sort(effective_at: datetime, policy_id: str) -> str:
-    return f"{effective_at:%Y-%m-%dT%H:%M:%S.%fZ}#{policy_id}"
+    return f"{clock.sort_stamp(effective_at)}#{policy_id}"
 
 
 class PublishInput(StrictInput):
@@ -101,7 +101,7 @@ def _by_version(scope_key: str, version: str) -> PolicyRecord | None:
 
 
 def _latest(scope_key: str, now: datetime) -> PolicyRecord | None:
-    query = PolicyRecord.by_scope.query(scope_key, PolicyRecord.effective_sort <= f"{now:%Y-%m-%dT%H:%M:%S.%fZ}~",
+    query = PolicyRecord.by_scope.query(scope_key, PolicyRecord.effective_sort <= f"{clock.sort_stamp(now)}~",
                                         scan_index_forward=False, limit=1)
     return next(iter(query), None)
 

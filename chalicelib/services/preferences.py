@@ -21,6 +21,7 @@ from chalicelib.errors import Unauthorized
 from chalicelib.services.purposes import MARKETING, Purpose
 from chalicelib.services.tenancy import TENANT_ID
 from chalicelib.services.validation import StrictInput, parse_input
+from chalicelib.store.base import plain
 from chalicelib.store.timeline import TimelineRecord
 
 TOKEN_DAYS = 30
@@ -134,6 +135,6 @@ def _refresh_lead(lead_id: str, grants: dict[str, bool]) -> None:
         lead = LeadRecord.get(lead_id, consistent_read=True)
     except LeadRecord.DoesNotExist:
         return
-    current = lead.consents.as_dict() if hasattr(lead.consents, "as_dict") else {}
+    current = plain(lead.consents)
     current.update({p: v and not lead.marketing_suppressed for p, v in grants.items()})
     lead.update(actions=[LeadRecord.consents.set(current)])

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from chalicelib import clock
+from chalicelib.runtime import time_left
 from chalicelib.services.leads.removal import delete_events, delete_leads, shred
 from chalicelib.services.tenancy import retention_days
 from chalicelib.store.audit import AUDIT_SHARDS, AuditRecord
@@ -30,22 +31,14 @@ NOTICE_WINDOW = timedelta(hours=48)
 HasTime = Callable[[], bool]
 
 
-def _deadline(context: Any) -> HasTime:
-    return lambda: int(context.get_remaining_time_in_millis()) > SAFETY_MS
-
-
 def _tenants() -> Iterator[TenantRecord]:
     """Every tenant (the tenants table grows with customers, not with their data)."""
     return TenantRecord.scan(attributes_to_get=["tenant_id", "retention_days", "created_at", "audit_purged_through",
                                                 "redate_pending", "redate_positions"])
 
 
-def _stamp(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%dT%H:%M:%S.%fZ}"
-
-
 def purge_expired(context: Any) -> dict[str, int]:
-    has_time = _deadline(context)
+    has_time = time_left(context, SAFETY_MS)
     now = clock.now()
     purged: Counter[str] = Counter()
     for tenant in _tenants():
@@ -61,7 +54,7 @@ def purge_expired(context: Any) -> dict[str, int]:
 
 def _purge_shard(tenant_id: str, shard: int, now: datetime, has_time: HasTime, purged: Counter[str]) -> bool:
     """Walk the shard's due leads in expiry order, page by page; False when time runs out."""
-    due = LeadRecord.by_tenant.query(f"{tenant_id}#{shard}", LeadRecord.list_sk < _stamp(now), page_size=PAGE)
+    due = LeadRecord.by_tenant.query(f"{tenant_id}#{shard}", LeadRecord.list_sk < clock.sort_stamp(now), page_size=PAGE)
     for lead in due:
         if not has_time():
             return False
@@ -141,12 +134,12 @@ def retention_notices(context: Any) -> dict[str, int]:
     """Tell each person with a contact, once per expiry, that retention will erase their data within 48 hours."""
     from chalicelib.services.notices import send_retention_notice
 
-    has_time = _deadline(context)
+    has_time = time_left(context, SAFETY_MS)
     now = clock.now()
     sent: Counter[str] = Counter()
     for tenant in _tenants():
         for shard in range(LIST_SHARDS):
-            window = LeadRecord.list_sk.between(_stamp(now), _stamp(now + NOTICE_WINDOW))
+            window = LeadRecord.list_sk.between(clock.sort_stamp(now), clock.sort_stamp(now + NOTICE_WINDOW))
             for lead in LeadRecord.by_tenant.query(f"{tenant.tenant_id}#{shard}", window):
                 if not has_time():
                     return {**sent, "unfinished": 1}

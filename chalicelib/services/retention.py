@@ -18,6 +18,7 @@ from chalicelib.services import audit
 from chalicelib.services.leads.reading import LEAD_ID
 from chalicelib.services.tenancy import DEFAULT_RETENTION_DAYS, require_tenant
 from chalicelib.services.validation import StrictInput, parse_input
+from chalicelib.store.base import plain
 from chalicelib.store.leads import LeadRecord, list_key
 from chalicelib.store.tenants import TenantRecord
 
@@ -48,7 +49,7 @@ class SetRetentionInput(StrictInput):
 def set_retention(payload: object) -> dict[str, Any]:
     data = parse_input(SetRetentionInput, payload)
     tenant = require_tenant(data.tenant_id)
-    current = tenant.retention_days.as_dict() if hasattr(tenant.retention_days, "as_dict") else {}
+    current = plain(tenant.retention_days)
     days = {**DEFAULT_RETENTION_DAYS, **current, **data.days.model_dump(exclude_none=True)}
     actions = [TenantRecord.retention_days.set(days)]
     if days["leads"] != {**DEFAULT_RETENTION_DAYS, **current}["leads"]:

@@ -77,7 +77,7 @@ def start_shift(caller: Caller, body: dict[str, Any]) -> dict[str, str]:
         location = {"lat": lat, "lng": lng}
     ShiftRecord(
         agent_key(caller.tenant_id, str(caller.agent_id)),
-        f"{now:%Y-%m-%dT%H:%M:%S.%fZ}#{shift_id}",
+        f"{clock.sort_stamp(now)}#{shift_id}",
         shift_id=shift_id,
         tenant_id=caller.tenant_id,
         started_at=now,
@@ -98,8 +98,8 @@ def end_shift(caller: Caller) -> dict[str, str]:
 def shifts_between(caller: Caller, earliest: datetime, latest: datetime) -> list[tuple[datetime, datetime]]:
     """The agent's shifts that may cover calls started between two times, as (start, end) pairs."""
     limit = max_shift(caller.tenant_id)
-    low = f"{earliest - limit:%Y-%m-%dT%H:%M:%S.%fZ}"
-    high = f"{latest:%Y-%m-%dT%H:%M:%S.%fZ}~"
+    low = clock.sort_stamp(earliest - limit)
+    high = f"{clock.sort_stamp(latest)}~"
     query = ShiftRecord.query(agent_key(caller.tenant_id, str(caller.agent_id)),
                               ShiftRecord.started_sort.between(low, high), consistent_read=True)
     return [(shift.started_at, effective_end(shift, limit)) for shift in query]

@@ -10,6 +10,7 @@ import re
 
 from chalicelib import invocation
 from chalicelib.errors import NotFound
+from chalicelib.store.base import plain
 from chalicelib.store.tenants import TenantRecord, get_tenant
 
 TENANT_ID = re.compile(r"^ten_[0-9a-f]{16}$")
@@ -33,5 +34,5 @@ def require_tenant(tenant_id: str) -> TenantRecord:
 def retention_days(tenant_id: str, kind: str) -> int:
     """Days the tenant keeps ``kind`` (leads, calls, consents, audit)."""
     configured = require_tenant(tenant_id).retention_days
-    values = configured.as_dict() if hasattr(configured, "as_dict") else dict(configured or {})
+    values = plain(configured)
     return int(values.get(kind) or DEFAULT_RETENTION_DAYS[kind])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pynamodb.models import Model
 
@@ -15,3 +15,10 @@ class LeadVaultModel(Model):
     class Meta:
         table_name = "unbound"
         billing_mode = "PAY_PER_REQUEST"
+
+
+def plain(value: Any) -> dict[str, Any]:
+    """A map attribute's value as a plain dict (PynamoDB gives a MapAttribute once read, a dict before)."""
+    if hasattr(value, "as_dict"):
+        return dict(value.as_dict())
+    return dict(value or {})

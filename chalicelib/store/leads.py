@@ -21,6 +21,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
+from chalicelib import clock
 from chalicelib.store.base import LeadVaultModel
 from chalicelib.store.ttl import ExpiresAtAttribute
 
@@ -110,7 +111,7 @@ HELD = "9999-12-31T23:59:59.999999Z"
 
 def list_key(lead_id: str, expires_at: datetime | None) -> str:
     """The list and purge order of a lead: its expiry (held leads, without one, sort last)."""
-    when = f"{expires_at:%Y-%m-%dT%H:%M:%S.%fZ}" if expires_at else HELD
+    when = clock.sort_stamp(expires_at) if expires_at else HELD
     return f"{when}#{lead_id}"
 
 

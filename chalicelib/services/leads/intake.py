@@ -29,7 +29,7 @@ from chalicelib.services.leads.timeline import new_event
 from chalicelib.services.purposes import MARKETING
 from chalicelib.services.tenancy import require_tenant, retention_days
 from chalicelib.services.validation import parse_input
-from chalicelib.store.base import LeadVaultModel
+from chalicelib.store.base import LeadVaultModel, plain
 from chalicelib.store.batch import get_all, write_all
 from chalicelib.store.claims import ClaimRecord, IdempotencyRecord, SuppressionRecord, claim_key, suppression_key
 from chalicelib.store.leads import LIST_SHARDS, LeadRecord, list_key, list_shard, renew_expiry
@@ -259,7 +259,7 @@ def _merge(
         incoming.pop("email")  # the e-mail belongs to another lead: keep both apart, flag the link
     merged = _newer_values(current, incoming)
     expires_at = _expiry(tenant_id, now)
-    consents = {**(lead.consents.as_dict() if hasattr(lead.consents, "as_dict") else dict(lead.consents or {}))}
+    consents = {**(plain(lead.consents))}
     consents.update(person.effective_consents())
     actions = [
         LeadRecord.sealed.set(envelope.seal(tenant_id, lead.lead_id, "profile", json.dumps(merged))),

@@ -12,6 +12,7 @@ from chalicelib.services import audit
 from chalicelib.services.auth import Caller
 from chalicelib.services.leads.timeline import read_timeline
 from chalicelib.services.pagination import decode_cursor, encode_cursor
+from chalicelib.store.base import plain
 from chalicelib.store.leads import LIST_SHARDS, LeadRecord
 from chalicelib.vault import envelope
 
@@ -45,7 +46,7 @@ def lead_view(lead: LeadRecord) -> dict[str, Any]:
     """The lead with its personal fields opened."""
     envelope.adopt_key(lead.tenant_id, lead.lead_id, lead.wrapped_key)
     values = json.loads(envelope.unseal(lead.tenant_id, lead.lead_id, "profile", lead.sealed)) if lead.sealed else {}
-    consents = lead.consents.as_dict() if hasattr(lead.consents, "as_dict") else dict(lead.consents or {})
+    consents = plain(lead.consents)
     return {
         "lead_id": lead.lead_id,
         "name": values.get("name"),

@@ -9,6 +9,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.services.pagination import decode_cursor, encode_cursor
+from chalicelib.store.base import plain
 from chalicelib.store.leads import LeadRecord
 from chalicelib.store.timeline import TimelineRecord
 from chalicelib.vault import envelope
@@ -34,7 +35,7 @@ def new_event(
         sealed = envelope.seal(tenant_id, owner, f"event:{event_id}", json.dumps(sealed_values))
     return TimelineRecord(
         owner,
-        f"{at:%Y-%m-%dT%H:%M:%S.%fZ}#{event_id}",
+        f"{clock.sort_stamp(at)}#{event_id}",
         event_id=event_id,
         tenant_id=tenant_id,
         type=event_type,
@@ -47,7 +48,7 @@ def new_event(
 
 
 def event_view(tenant_id: str, event: TimelineRecord) -> dict[str, Any]:
-    info = event.info.as_dict() if hasattr(event.info, "as_dict") else dict(event.info or {})
+    info = plain(event.info)
     view: dict[str, Any] = {"event_id": event.event_id, "type": event.type, "at": clock.iso(event.at), **info}
     if event.sealed:
         view["values"] = json.loads(envelope.unseal(tenant_id, event.owner, f"event:{event.event_id}", event.sealed))
@@ -80,6 +81,6 @@ def read_timeline(lead: LeadRecord, limit: int, cursor: str | None) -> dict[str,
 
 
 def first_submission_view(lead: LeadRecord) -> dict[str, Any]:
-    context = lead.first_submission.as_dict() if hasattr(lead.first_submission, "as_dict") else {}
+    context = plain(lead.first_submission)
     return {"event_id": f"first-{lead.lead_id}", "type": "submission", "at": clock.iso(lead.created_at),
             "source": lead.source, "first": True, **context}

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from chalicelib import clock
 from chalicelib.services.leads.removal import delete_events, delete_leads, shred
 from chalicelib.services.privacy.locate import find_person
+from chalicelib.store.base import plain
 from chalicelib.store.batch import get_all, write_all
 from chalicelib.store.claims import ClaimRecord, SuppressionRecord, claim_key, suppression_key
 from chalicelib.store.leads import LeadRecord
@@ -94,7 +95,7 @@ def _delete(record: PrivacyRequestRecord, has_time: HasTime) -> bool:
 
 def _count(record: PrivacyRequestRecord, erased: Counter[str]) -> None:
     """Add what a chunk erased to the receipt (a crash right before this misses one chunk's count)."""
-    receipt = Counter(record.receipt.as_dict() if hasattr(record.receipt, "as_dict") else {})
+    receipt = Counter(plain(record.receipt))
     receipt.update(erased)
     record.update(actions=[PrivacyRequestRecord.receipt.set({k: int(v) for k, v in receipt.items()})])
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from chalicelib.store.base import plain
 from chalicelib.store.batch import get_all
 from chalicelib.store.calls import CallRecord
 from chalicelib.store.claims import ClaimRecord, claim_key
@@ -56,7 +57,7 @@ def events_of(owner: str) -> Iterator[TimelineRecord]:
 
 def call_key_of(tenant_id: str, event: TimelineRecord) -> tuple[str, str] | None:
     """The call record a timeline ``call`` event stands for."""
-    info = event.info.as_dict() if hasattr(event.info, "as_dict") else {}
+    info = plain(event.info)
     if event.type != "call" or not info.get("agent_id") or not info.get("call_id"):
         return None
     return agent_key(tenant_id, str(info["agent_id"])), str(info["call_id"])

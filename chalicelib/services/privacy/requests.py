@@ -23,6 +23,7 @@ from chalicelib.services.auth import Caller
 from chalicelib.services.people import identify
 from chalicelib.services.tenancy import retention_days
 from chalicelib.services.validation import StrictInput, parse_input
+from chalicelib.store.base import plain
 from chalicelib.store.privacy import WORK_SHARDS, ExportRecord, PrivacyRequestRecord
 from chalicelib.vault import envelope
 
@@ -70,7 +71,7 @@ def _code_hash(tenant_id: str, request_id: str, code: str) -> str:
 
 
 def work_keys(request_id: str, due_at: datetime) -> tuple[str, str]:
-    return f"work#{int(request_id[-2:], 16) % WORK_SHARDS}", f"{due_at:%Y-%m-%dT%H:%M:%S.%fZ}#{request_id}"
+    return f"work#{int(request_id[-2:], 16) % WORK_SHARDS}", f"{clock.sort_stamp(due_at)}#{request_id}"
 
 
 def file_request(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
@@ -190,7 +191,7 @@ def _lock(record: PrivacyRequestRecord) -> None:
 
 
 def request_view(record: PrivacyRequestRecord) -> dict[str, Any]:
-    receipt = record.receipt.as_dict() if hasattr(record.receipt, "as_dict") else {}
+    receipt = plain(record.receipt)
     view = {"request_id": record.request_id, "type": record.type, "status": record.status,
             "due_at": clock.iso(record.due_at),
             "completed_at": clock.iso(record.completed_at) if record.completed_at else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import clock
+from chalicelib.runtime import time_left
 from chalicelib.services.privacy.requests import FINAL, VERIFY_WITHIN
 from chalicelib.store.privacy import WORK_SHARDS, PrivacyRequestRecord
 from chalicelib.vault import envelope
@@ -16,8 +17,7 @@ SAFETY_MS = 3000
 def privacy_worker(context: Any) -> dict[str, int]:
     """Work through open requests, oldest due first, until the deadline is near."""
 
-    def has_time() -> bool:
-        return int(context.get_remaining_time_in_millis()) > SAFETY_MS
+    has_time = time_left(context, SAFETY_MS)
 
     summary = {"completed": 0, "rejected": 0, "expired": 0, "unfinished": 0}
     for shard in range(WORK_SHARDS):
