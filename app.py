@@ -9,9 +9,10 @@ from chalicelib.api.me import me
 from chalicelib.api.openapi import openapi
 from chalicelib.api.policies import policies
 from chalicelib.api.rights import rights
+from chalicelib.api.web import web
 from chalicelib.jobs import jobs
 
 app = LeadVaultChalice(app_name="leadvault", configure_logs=False)
 
-for blueprint in (health, me, openapi, leads, field_work, rights, policies, admin, jobs):
+for blueprint in (health, me, openapi, leads, field_work, rights, policies, web, admin, jobs):
     app.register_blueprint(blueprint)

@@ -31,23 +31,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def configure_environment(data_dir: Path, ddb_endpoint: str) -> None:
-    """The local stage's settings, pointing at this run's DynamoDB Local and data directory."""
-    os.environ.update({
+def local_environment(data_dir: Path, ddb_endpoint: str, public_url: str) -> dict[str, str]:
+    """The local stage's settings, pointing at this run's DynamoDB Local, data directory and address."""
+    return {
         "LEADVAULT_STAGE": "local",
         "DYNAMODB_ENDPOINT_URL": ddb_endpoint,
         "LEADVAULT_DATA_DIR": str(data_dir),
         "LEADVAULT_MASTER_KEY_FILE": str(data_dir / "master.key"),
         "LEADVAULT_OUTBOX_DIR": str(data_dir / "outbox"),
         "LEADVAULT_EMAIL_BACKEND": os.environ.get("LEADVAULT_EMAIL_BACKEND", "outbox"),
-    })
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        "LEADVAULT_PUBLIC_URL": os.environ.get("LEADVAULT_PUBLIC_URL", public_url),
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+    }
 
 
-def ensure_demo_tenant(data_dir: Path) -> dict[str, Any]:
-    """Create the demo tenant and its keys once; later runs only say where it is."""
+def configure_environment(data_dir: Path, ddb_endpoint: str, public_url: str) -> None:
+    os.environ.update(local_environment(data_dir, ddb_endpoint, public_url))
+
+
+def ensure_demo_tenant(data_dir: Path, port: int) -> dict[str, Any]:
+    """Create the demo tenant, its keys and a demo policy once; later runs only say where it is."""
     from chalicelib import invocation
-    from chalicelib.services import api_keys, tenants
+    from chalicelib.services import api_keys, policies, tenants
 
     marker = data_dir / DEMO_FILE
     if marker.exists():
@@ -59,9 +64,12 @@ def ensure_demo_tenant(data_dir: Path) -> dict[str, Any]:
         tenant_id = tenants.create_tenant(
             {"name": "Demo Co", "default_region": "IN", "own_numbers": ["+91 80 4000 0000"]}
         )["tenant_id"]
+        policies.publish_policy({"scope": "tenant", "tenant_id": tenant_id, "version": "demo-1",
+                                 "url": "https://example.com/privacy", "summary": "The demo tenant's policy.",
+                                 "effective_at": "2026-01-01T00:00:00Z"})
         keys = {
             "widget": api_keys.issue_key({"tenant_id": tenant_id, "role": "widget",
-                                      "allowed_origins": ["http://localhost:8000", "http://127.0.0.1:8000"]}),
+                                          "allowed_origins": [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]}),
             "agent": api_keys.issue_key({"tenant_id": tenant_id, "role": "agent", "agent_id": "demo-agent"}),
             "admin": api_keys.issue_key({"tenant_id": tenant_id, "role": "admin"}),
         }
@@ -87,11 +95,12 @@ def main(argv: list[str] | None = None) -> int:
         from devtools.local_server import create_server
 
         server, _app = create_server(PROJECT_DIR, args.host, args.port)
-        configure_environment(data_dir, ddb.endpoint)
+        configure_environment(data_dir, ddb.endpoint, f"http://{args.host}:{args.port}")
         from chalicelib.store.schema import create_tables
 
         print(f"Tables: {json.dumps(create_tables())}")
-        ensure_demo_tenant(data_dir)
+        ensure_demo_tenant(data_dir, args.port)
+        print(f"Privacy portal: http://{args.host}:{args.port}/v1/pages/privacy#key=<the widget key>", flush=True)
         scheduler = start_scheduler(args.schedule_scale)
         print(f"DynamoDB Local on {ddb.endpoint} (data in {data_dir / 'dynamodb'})", flush=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)

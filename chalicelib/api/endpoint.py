@@ -55,11 +55,12 @@ def endpoint(
         def view(**path_params: str) -> Response:
             request = blueprint.current_request
             started = time.perf_counter()
-            status = 500
             caller = None
             with invocation.invocation():
+                headers = {name.lower(): value for name, value in (request.headers or {}).items()}
                 try:
-                    call, caller = _prepare(request, roles)
+                    caller = _authenticate(headers, roles)
+                    call = _call(request, headers, caller)
                     if replay == "endpoint" and request.method == "POST" and caller is not None:
                         route = f"{request.method} {path} {sorted(path_params.items())}"
                         response = _with_idempotency(call, route, handler, path_params)
@@ -71,6 +72,7 @@ def endpoint(
                 except Exception as exc:  # noqa: BLE001 - the contract's 500, logged without input
                     log_exception("unhandled_error", exc, route=path)
                     response = error_response(InternalError())
+                _allow_origin(response, caller, headers.get("origin"))
                 status = response.status_code
                 _log_request(request, path, status, started, caller)
                 return response
@@ -98,26 +100,64 @@ def _with_idempotency(call: Call, route: str, handler: Callable[..., Any], path_
     return response
 
 
-def _prepare(request: Any, roles: tuple[str, ...] | None) -> tuple[Call, Any]:
+def _authenticate(headers: dict[str, str], roles: tuple[str, ...] | None) -> Any:
+    """The caller (None on routes without a key), authorised for the route's roles and origin."""
+    if roles is None:
+        return None
+    from chalicelib.services.auth import authenticate, authorise
+    from chalicelib.services.cors import request_origin
+
+    caller = authenticate(headers.get("authorization"))
+    authorise(caller, roles, request_origin(headers))
+    return caller
+
+
+def _call(request: Any, headers: dict[str, str], caller: Any) -> Call:
     from chalicelib.api.jsonbody import parse_body
 
-    headers = {name.lower(): value for name, value in (request.headers or {}).items()}
-    caller = None
-    if roles is not None:
-        from chalicelib.services.auth import authenticate, authorise
-
-        caller = authenticate(headers.get("authorization"))
-        authorise(caller, roles, headers.get("origin"))
     body = parse_body(request.raw_body) if request.method in ("POST", "PUT", "PATCH") else {}
     identity = (request.context or {}).get("identity") or {}
-    call = Call(
-        caller=caller,
-        body=body,
-        query=dict(request.query_params or {}),
-        headers=headers,
-        source_ip=identity.get("sourceIp"),
-    )
-    return call, caller
+    return Call(caller=caller, body=body, query=dict(request.query_params or {}), headers=headers,
+                source_ip=identity.get("sourceIp"))
+
+
+def _allow_origin(response: Response, caller: Any, origin: str | None) -> None:
+    """CORS for a widget key used from one of its own origins, on successes and errors alike."""
+    if origin is None or getattr(caller, "role", None) != "widget" or not caller.allowed_origins:
+        return
+    from chalicelib.services import cors
+
+    if cors.key_allows(caller.allowed_origins, origin):
+        response.headers.update(cors.response_headers(cors.normalise(origin) or origin))
+
+
+def preflight(blueprint: Blueprint, path: str, methods: tuple[str, ...]) -> Callable[..., Response]:
+    """Answer a browser's CORS preflight for ``path``: only origins some live widget key allows."""
+
+    def view(**_path_params: str) -> Response:
+        from chalicelib.errors import Forbidden
+        from chalicelib.services import cors
+
+        request = blueprint.current_request
+        started = time.perf_counter()
+        with invocation.invocation():
+            headers = {name.lower(): value for name, value in (request.headers or {}).items()}
+            try:
+                origin = cors.preflight_allows(headers.get("origin"))
+                if origin is None:
+                    raise Forbidden("This origin may not call the API from a browser.")
+                response = Response(body="", status_code=204, headers=cors.preflight_headers(origin, methods))
+            except LeadVaultError as error:
+                response = error_response(error)
+            except Exception as exc:  # noqa: BLE001 - the contract's 500, logged without input
+                log_exception("unhandled_error", exc, route=path)
+                response = error_response(InternalError())
+            _log_request(request, path, response.status_code, started, None)
+            return response
+
+    view.__name__ = "preflight_" + "".join(c if c.isalnum() else "_" for c in path).strip("_")
+    blueprint.route(path, methods=["OPTIONS"])(view)
+    return view
 
 
 def _log_request(request: Any, route: str, status: int, started: float, caller: Any) -> None:

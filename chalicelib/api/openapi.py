@@ -12,6 +12,7 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.api.endpoint import Call, endpoint
+from chalicelib.api.web import BROWSER_ROUTES
 
 openapi = Blueprint(__name__)
 
@@ -49,7 +50,13 @@ OPERATIONS: dict[tuple[str, str], tuple[str, tuple[str, ...] | None, str | None,
     ("/v1/policies/current", "get"): ("The policy version in force", ("widget", "agent", "admin"), None, 200),
     ("/v1/policies/{version}/accept", "post"): ("Accept a policy version", ("agent", "admin"), None, 201),
     ("/v1/notifications", "get"): ("The caller's in-app notices", ("agent", "admin"), None, 200),
+    ("/v1/fields", "get"): ("The tenant's declared lead fields, for forms", ("widget", "admin"), None, 200),
+    ("/v1/widget.js", "get"): ("The embeddable widget script", None, None, 200),
+    ("/v1/pages/privacy", "get"): ("The hosted privacy portal page", None, None, 200),
+    ("/v1/pages/preferences", "get"): ("The hosted preferences page", None, None, 200),
 }
+OPERATIONS.update({(path, "options"): ("CORS preflight: only origins a live widget key allows", None, None, 204)
+                   for path in BROWSER_ROUTES})
 
 
 def _model_schema(target: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from chalicelib import clock
 from chalicelib.errors import NotFound
-from chalicelib.services import audit
+from chalicelib.services import audit, cors
 from chalicelib.services.auth import KEY_ID, format_key, hash_secret
 from chalicelib.services.identifiers import normalise_email
 from chalicelib.services.tenancy import require_tenant
@@ -93,6 +93,8 @@ def issue_key(payload: object, actor_key_id: str = audit.OPERATOR) -> dict[str, 
         subject = envelope.new_subject(data.tenant_id)
         record.subject_id = subject.subject_id
         record.email_sealed = envelope.seal(data.tenant_id, subject.subject_id, "email", data.email)
+    if data.allowed_origins:
+        cors.register_key(key_id, data.allowed_origins)
     record.save(condition=ApiKeyRecord.key_id.does_not_exist())
     audit.record(data.tenant_id, actor_key_id, "api_key.issue", key_id)
     return {"key_id": key_id, "api_key": format_key(data.tenant_id, key_id, secret)}
@@ -120,4 +122,6 @@ def revoke_key(payload: object, actor_key_id: str = audit.OPERATOR) -> dict[str,
         if record.subject_id:
             envelope.destroy_subject(data.tenant_id, record.subject_id)
         audit.record(data.tenant_id, actor_key_id, "api_key.revoke", data.key_id)
+    if record.allowed_origins:
+        cors.unregister_key(record.key_id, list(record.allowed_origins))
     return {"revoked": True}

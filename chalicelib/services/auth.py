@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from chalicelib import invocation
 from chalicelib.errors import Forbidden, Unauthorized
+from chalicelib.services.cors import key_allows
 from chalicelib.services.tenancy import TENANT_ID
 from chalicelib.store.api_keys import ApiKeyRecord
 from chalicelib.store.batch import get_all
@@ -73,6 +74,5 @@ def authorise(caller: Caller, roles: tuple[str, ...], origin: str | None) -> Non
     """Refuse a role the route does not take, and a widget key used from a foreign origin."""
     if caller.role not in roles:
         raise Forbidden()
-    foreign = not origin or origin.rstrip("/").lower() not in caller.allowed_origins
-    if caller.role == "widget" and caller.allowed_origins and foreign:
+    if caller.role == "widget" and caller.allowed_origins and not key_allows(caller.allowed_origins, origin):
         raise Forbidden("This key may not be used from this origin.")

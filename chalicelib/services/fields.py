@@ -109,3 +109,9 @@ def _typed(kind: str, value: Any) -> Any:
         return date.fromisoformat(value).isoformat()
     except ValueError:
         raise ValueError("must be a date YYYY-MM-DD") from None
+
+
+def list_fields(tenant_id: str) -> dict[str, Any]:
+    """The tenant's declared fields, for forms to render (names, types, categories: no personal data)."""
+    tenant = require_tenant(tenant_id)
+    return {"items": [dict(field) for field in declared_fields(tenant).values()]}

@@ -48,7 +48,7 @@ def issue_token(tenant_id: str, owner: str, days: int = TOKEN_DAYS) -> str:
 
 
 def preferences_url(tenant_id: str, owner: str) -> str:
-    return f"{get_settings().public_url}/v1/preferences?token={issue_token(tenant_id, owner)}"
+    return f"{get_settings().public_url}/v1/pages/preferences#token={issue_token(tenant_id, owner)}"
 
 
 def read_token(token: object) -> tuple[str, str]:

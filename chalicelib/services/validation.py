@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
 
 from chalicelib.errors import ValidationFailed
 
@@ -25,10 +26,21 @@ def parse_input(model: type[M], payload: Any) -> M:
         return model.model_validate(payload)
     except ValidationError as exc:
         details = [
-            {"field": ".".join(str(part) for part in error["loc"]) or "(body)", "problem": _problem(error)}
+            {"field": _field(error), "problem": _problem(error)}
             for error in exc.errors(include_input=False, include_url=False)
         ]
         raise ValidationFailed(details=details) from None
+
+
+def _field(error: Any) -> str:
+    """Where the problem is; a whole-model rule names its fields in ``ctx`` (see ``field_error``)."""
+    located = ".".join(str(part) for part in error["loc"])
+    return located or str((error.get("ctx") or {}).get("field") or "(body)")
+
+
+def field_error(fields: str, problem: str) -> PydanticCustomError:
+    """An error a model validator raises to point forms at fields (``"phone|email"``: either)."""
+    return PydanticCustomError("rule", problem, {"field": fields})
 
 
 def _problem(error: Any) -> str:

@@ -30,10 +30,17 @@ def all_models() -> list[type[LeadVaultModel]]:
 
 def _bound_models() -> list[type[LeadVaultModel]]:
     """Every model, including those that share a table with another (idempotency records)."""
-    from chalicelib.store.claims import IdempotencyRecord, NoticeClaimRecord, RateCounterRecord, SuppressionRecord
+    from chalicelib.store.claims import (
+        CorsOriginRecord,
+        IdempotencyRecord,
+        NoticeClaimRecord,
+        RateCounterRecord,
+        SuppressionRecord,
+    )
     from chalicelib.store.privacy import ExportRecord
 
-    return [*all_models(), IdempotencyRecord, SuppressionRecord, RateCounterRecord, NoticeClaimRecord, ExportRecord]
+    return [*all_models(), IdempotencyRecord, SuppressionRecord, RateCounterRecord, NoticeClaimRecord, ExportRecord,
+            CorsOriginRecord]
 
 
 _THREAD_SESSIONS = threading.local()

@@ -8,7 +8,7 @@ Both are "this key belongs to that" facts, read together in one strongly consist
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute, UTCDateTimeAttribute
 
 from chalicelib.store.base import LeadVaultModel
 from chalicelib.store.ttl import ExpiresAtAttribute
@@ -109,3 +109,24 @@ class NoticeClaimRecord(LeadVaultModel):
     pk = UnicodeAttribute(hash_key=True)
     status = UnicodeAttribute(default="sending")
     expires_at = ExpiresAtAttribute(null=True)
+
+
+class CorsOriginRecord(LeadVaultModel):
+    """Which live widget keys allow one web origin: what a CORS preflight, which carries no key, can ask.
+
+    An origin is a business's web site, not personal data. The set changes by atomic ADD and
+    DELETE, so issuing and revoking keys of one origin at once cannot lose an entry.
+    """
+
+    table_suffix = UNIQUE_KEYS
+
+    class Meta(LeadVaultModel.Meta):
+        pass
+
+    # "cors#<scheme://host[:port]>"
+    pk = UnicodeAttribute(hash_key=True)
+    key_ids = UnicodeSetAttribute(null=True)
+
+
+def cors_key(origin: str) -> str:
+    return f"cors#{origin}"

@@ -77,6 +77,18 @@ class LocalRun:
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"null")
 
+    def operator(self, function: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Call an operator function through the CLI, as an operator of this local run would."""
+        from devtools.run_local import local_environment
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADVAULT_", "DYNAMODB_"))}
+        env.update(local_environment(self.data_dir.resolve(), f"http://127.0.0.1:{self.ddb_port}", self.base_url))
+        done = subprocess.run([sys.executable, "-m", "chalicelib.cli", "invoke", function, json.dumps(payload)],
+                              cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=60, check=False)
+        answer = json.loads(done.stdout)
+        assert "error" not in answer, answer
+        return answer
+
     def stop(self) -> str:
         """Ctrl-C, as a person would; returns everything the run printed."""
         if self.process and self.process.poll() is None:

@@ -10,9 +10,9 @@ from pathlib import Path
 from chalicelib.config import get_settings
 
 
-def messages() -> list[dict[str, str]]:
+def messages(outbox: Path | None = None) -> list[dict[str, str]]:
     """Every message sent, oldest first: ``to``, ``subject``, ``text``, ``kind``."""
-    outbox = Path(get_settings().outbox_dir)
+    outbox = outbox or Path(get_settings().outbox_dir)
     found = []
     for path in sorted(outbox.glob("*")) if outbox.exists() else []:
         if path.suffix == ".eml":
@@ -24,8 +24,8 @@ def messages() -> list[dict[str, str]]:
     return found
 
 
-def last_code(to: str) -> str:
-    for message in reversed(messages()):
+def last_code(to: str, outbox: Path | None = None) -> str:
+    for message in reversed(messages(outbox)):
         if message["to"] == to:
             match = re.search(r"code is (\d{6})", message["text"])
             if match:
@@ -33,8 +33,8 @@ def last_code(to: str) -> str:
     raise AssertionError(f"no code sent to {to}")
 
 
-def preferences_token(to: str) -> str:
-    for message in reversed(messages()):
+def preferences_token(to: str, outbox: Path | None = None) -> str:
+    for message in reversed(messages(outbox)):
         if message["to"] == to:
             match = re.search(r"token=([A-Za-z0-9_\-.]+)", message["text"])
             if match:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.services.purposes import Purpose
-from chalicelib.services.validation import StrictInput
+from chalicelib.services.validation import StrictInput, field_error
 
 Text200 = Annotated[str, StringConstraints(max_length=200)]
 STAGES = ("new", "contacted", "qualified", "won", "lost")
@@ -67,7 +67,7 @@ class LeadInput(StrictInput):
     @model_validator(mode="after")
     def _some_contact(self) -> LeadInput:
         if not self.phone and not self.email:
-            raise ValueError("at least one of phone and email")
+            raise field_error("phone|email", "give a phone number or an e-mail address")
         return self
 
 

@@ -1,0 +1,584 @@
+/*
+ * LeadVault widget: a lead form, a cookie banner, a privacy portal and a preferences page.
+ * No dependencies, no cookies, nothing loaded from anywhere but the LeadVault API.
+ *
+ * Embed:  <div data-leadvault="lead-form"></div>
+ *         <script src="https://<api>/v1/widget.js" data-key="lv.<widget key>" defer></script>
+ * Mounts: data-leadvault="lead-form" | "privacy-portal" | "preferences" | "cookie-settings".
+ * The cookie banner shows by itself (data-cookie-banner="off" to leave it out). Pages learn the
+ * visitor's choices from LeadVault.consent.allowed("performance") and the "leadvault:consent" event.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  var API = script.src.replace(/\/v1\/widget\.js(?:[?#].*)?$/, "");
+  var fragment = new URLSearchParams(window.location.hash.slice(1));
+  var KEY = script.getAttribute("data-key") || fragment.get("key") || "";
+  var TENANT = KEY.split(".")[1] || "none";
+  var STORE = "leadvault.consent." + TENANT;
+  var REQUEST_STORE = "leadvault.request." + TENANT;
+  var COOKIE_CATEGORIES = [
+    ["performance", "Performance", "Counting visits and measuring how the site performs."],
+    ["functional", "Functional", "Remembering choices such as language or region."],
+    ["advertising", "Advertising", "Showing and measuring ads, on this site and others."]
+  ];
+  var ALWAYS_ON = [
+    ["essential", "Essential", "Needed for the site to work, such as remembering these choices."],
+    ["security", "Security", "Protecting you and the site from fraud and abuse."]
+  ];
+  var LEAD_PURPOSES = [
+    ["contact", "Contact me about this enquiry"],
+    ["marketing_email", "Send me offers by e-mail"],
+    ["marketing_sms", "Send me offers by text message"],
+    ["marketing_calls", "Call me with offers"]
+  ];
+  var MARKETING = LEAD_PURPOSES.slice(1);
+  var STATUS_TEXT = {
+    pending_verification: "Waiting for the code we sent you.",
+    verified: "Verified. Your request is queued.",
+    in_progress: "We are working on your request.",
+    completed: "Done.",
+    rejected: "Your request was rejected.",
+    expired: "This request expired before it was verified."
+  };
+  var counter = 0;
+
+  /* ---------- small helpers ---------- */
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      var value = attrs[name];
+      if (value === false || value === null || value === undefined) return;
+      if (name === "text") node.textContent = value;
+      else if (name.slice(0, 2) === "on") node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value === true ? "" : value);
+    });
+    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
+    return node;
+  }
+
+  function uid(prefix) { counter += 1; return "lv-" + prefix + "-" + counter; }
+
+  function randomId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function humanise(name) {
+    var text = name.replace(/_/g, " ");
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
+  function readJson(storage, name) {
+    try { return JSON.parse(storage.getItem(name) || "null"); } catch (e) { return null; }
+  }
+
+  function writeJson(storage, name, value) {
+    try { storage.setItem(name, JSON.stringify(value)); } catch (e) { /* private mode: keep going */ }
+  }
+
+  async function api(method, path, body, extraHeaders) {
+    var headers = Object.assign({ "Content-Type": "application/json" }, extraHeaders || {});
+    if (KEY) headers.Authorization = "Bearer " + KEY;
+    try {
+      var response = await fetch(API + path, {
+        method: method, headers: headers, credentials: "omit", referrerPolicy: "no-referrer",
+        body: body === undefined ? undefined : JSON.stringify(body)
+      });
+      var data = null;
+      try { data = await response.json(); } catch (e) { data = null; }
+      return { status: response.status, body: data };
+    } catch (e) {
+      return { status: 0, body: null };
+    }
+  }
+
+  function errorOf(answer) {
+    return (answer.body && answer.body.error) || { code: "network", message: "We could not reach the server. Please try again." };
+  }
+
+  /* ---------- styles (a constructed sheet: no inline styles, so strict CSPs hold) ---------- */
+
+  var CSS = [
+    ".lv-page{font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b1b1b;background:#fff;margin:0}",
+    ".lv-page main{max-width:40rem;margin:0 auto;padding:1.5rem}",
+    ".lv-form,.lv-banner{font:inherit;color:#1b1b1b}",
+    ".lv-form{display:grid;gap:1rem;max-width:32rem}",
+    ".lv-field{display:grid;gap:.25rem}",
+    ".lv-field label,.lv-legend{font-weight:600}",
+    ".lv-form input[type=text],.lv-form input[type=tel],.lv-form input[type=email],.lv-form input[type=number],",
+    ".lv-form input[type=date]{font:inherit;padding:.5rem .6rem;border:1px solid #5f6368;border-radius:4px;color:#1b1b1b;background:#fff}",
+    ".lv-form fieldset{border:1px solid #5f6368;border-radius:4px;padding:.75rem 1rem;margin:0;display:grid;gap:.4rem}",
+    ".lv-check{display:flex;gap:.5rem;align-items:flex-start}",
+    ".lv-check input{margin-top:.3rem;width:1.1rem;height:1.1rem}",
+    ".lv-hint{font-size:.9rem;color:#3c4043;margin:0}",
+    ".lv-error{color:#a50e0e;font-weight:600;margin:0}",
+    ".lv-form [aria-invalid=true]{border-color:#a50e0e;outline:2px solid #a50e0e}",
+    ".lv-button{font:inherit;font-weight:600;padding:.55rem 1.1rem;border-radius:4px;border:2px solid #0b57d0;cursor:pointer;background:#0b57d0;color:#fff}",
+    ".lv-button.lv-secondary{background:#fff;color:#0b57d0}",
+    ".lv-button:disabled{opacity:.6;cursor:progress}",
+    ".lv-form a,.lv-banner a{color:#0b57d0}",
+    ".lv-form :focus-visible,.lv-banner :focus-visible,.lv-page a:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}",
+    ".lv-status{margin:0;font-weight:600}",
+    ".lv-done{color:#0d652d}",
+    ".lv-banner{position:fixed;left:1rem;right:1rem;bottom:1rem;max-width:44rem;margin:0 auto;background:#fff;",
+    "border:2px solid #1b1b1b;border-radius:8px;padding:1rem 1.25rem;box-shadow:0 4px 18px rgba(0,0,0,.25);z-index:2147483000}",
+    ".lv-banner h2{font-size:1.1rem;margin:0 0 .5rem}",
+    ".lv-banner ul{list-style:none;padding:0;margin:.5rem 0;display:grid;gap:.35rem}",
+    ".lv-actions{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.75rem}",
+    ".lv-receipt{margin:.25rem 0 0;padding-left:1.25rem}",
+    "[hidden]{display:none!important}"
+  ].join("\n");
+
+  function installStyles() {
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      document.adoptedStyleSheets = document.adoptedStyleSheets.concat([sheet]);
+    } catch (e) {
+      document.head.appendChild(el("style", { text: CSS }));
+    }
+  }
+
+  /* ---------- fields and errors ---------- */
+
+  function field(label, input, hint) {
+    var errorId = input.id + "-error";
+    var hintNode = hint ? el("p", { "class": "lv-hint", id: input.id + "-hint", text: hint }) : null;
+    input.setAttribute("aria-describedby", (hintNode ? hintNode.id + " " : "") + errorId);
+    var error = el("p", { "class": "lv-error", id: errorId, hidden: true });
+    return el("div", { "class": "lv-field" }, [el("label", { "for": input.id, text: label }), hintNode, input, error]);
+  }
+
+  function checkbox(name, label, checked) {
+    var id = uid(name);
+    var input = el("input", { type: "checkbox", id: id, name: name, checked: !!checked });
+    return el("div", { "class": "lv-check" }, [input, el("label", { "for": id, text: label })]);
+  }
+
+  function showError(form, target, message) {
+    var node = form.querySelector("#" + target.id + "-error");
+    if (!node) return false;
+    node.textContent = message;
+    node.hidden = false;
+    if (target.matches("input")) target.setAttribute("aria-invalid", "true");
+    return true;
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll(".lv-error").forEach(function (node) { node.hidden = true; node.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (node) { node.removeAttribute("aria-invalid"); });
+  }
+
+  /* Put each problem the API reported next to its field; the rest go to the form's own message. */
+  function reportErrors(form, error, targets, fallback) {
+    clearErrors(form);
+    var placed = [];
+    var unplaced = [];
+    (error.details || []).forEach(function (detail) {
+      var names = String(detail.field || "").split("|");
+      var shown = false;
+      names.forEach(function (name) {
+        var target = targets(name);
+        if (target && showError(form, target, sentence(detail.problem))) { shown = true; placed.push(target); }
+      });
+      if (!shown) unplaced.push(sentence(detail.problem));
+    });
+    if (!placed.length) {
+      var target = fallback(error.code);
+      if (target && showError(form, target, error.message)) placed.push(target);
+      else unplaced.unshift(error.message);
+    }
+    var general = form.querySelector(".lv-form-error");
+    if (unplaced.length) { general.textContent = unplaced.join(" "); general.hidden = false; }
+    var first = placed[0];
+    if (first) (first.matches("input") ? first : first.querySelector("input") || first).focus();
+    else general.focus();
+  }
+
+  function sentence(text) {
+    text = String(text || "This value is not accepted");
+    return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
+  }
+
+  /* ---------- the lead form ---------- */
+
+  async function mountLeadForm(root) {
+    var loaded = await Promise.all([api("GET", "/v1/fields"), api("GET", "/v1/policies/current")]);
+    var declared = loaded[0].status === 200 ? loaded[0].body.items : [];
+    var policy = loaded[1].status === 200 ? loaded[1].body : null;
+    var inputs = {};
+
+    function input(name, type, autocomplete) {
+      inputs[name] = el("input", { type: type, id: uid(name), name: name, autocomplete: autocomplete || "off" });
+      return inputs[name];
+    }
+
+    var extra = declared.map(function (spec) {
+      var type = { number: "number", date: "date", "boolean": "checkbox" }[spec.type] || "text";
+      var node = input("fields." + spec.name, type);
+      if (type === "checkbox") {
+        var wrap = el("div", { "class": "lv-check" }, [node, el("label", { "for": node.id, text: humanise(spec.name) })]);
+        node.setAttribute("aria-describedby", node.id + "-error");
+        return el("div", { "class": "lv-field" }, [wrap, el("p", { "class": "lv-error", id: node.id + "-error", hidden: true })]);
+      }
+      if (type === "number") node.setAttribute("step", "any");
+      return field(humanise(spec.name), node);
+    });
+    var consentBox = el("fieldset", { id: uid("consent"), "class": "lv-consents" }, [
+      el("legend", { "class": "lv-legend", text: "How may we contact you?" })
+    ].concat(LEAD_PURPOSES.map(function (purpose) { return checkbox("consent." + purpose[0], purpose[1], false); })));
+    consentBox.setAttribute("aria-describedby", consentBox.id + "-error");
+    consentBox.appendChild(el("p", { "class": "lv-hint" }, policy ? [
+      document.createTextNode("You can change your mind at any time. Read our "),
+      el("a", { href: policy.url, target: "_blank", rel: "noopener noreferrer", text: "privacy policy" }),
+      document.createTextNode(" (version " + policy.version + ").")
+    ] : [document.createTextNode("You can change your mind at any time.")]));
+    consentBox.appendChild(el("p", { "class": "lv-error", id: consentBox.id + "-error", hidden: true }));
+
+    var button = el("button", { type: "submit", "class": "lv-button", text: "Send" });
+    var status = el("p", { "class": "lv-status", role: "status" });
+    var form = el("form", { "class": "lv-form", novalidate: true, "aria-label": "Contact form" }, [
+      field("Name", input("name", "text", "name")),
+      field("Phone", input("phone", "tel", "tel"), "A phone number or an e-mail address is enough."),
+      field("E-mail", input("email", "email", "email"))
+    ].concat(extra).concat([
+      consentBox,
+      el("p", { "class": "lv-error lv-form-error", role: "alert", tabindex: "-1", hidden: true }),
+      button, status
+    ]));
+    var idempotencyKey = randomId();
+
+    function target(name) {
+      if (name === "consent" || name.indexOf("consent.") === 0) return consentBox;
+      return inputs[name] || null;
+    }
+
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      status.textContent = "";
+      var body = { source: "widget", fields: {} };
+      ["name", "phone", "email"].forEach(function (name) {
+        var value = inputs[name].value.trim();
+        if (value) body[name] = value;
+      });
+      declared.forEach(function (spec) {
+        var node = inputs["fields." + spec.name];
+        if (spec.type === "boolean") { if (node.checked) body.fields[spec.name] = true; return; }
+        if (node.value.trim() === "") return;
+        body.fields[spec.name] = spec.type === "number" ? Number(node.value) : node.value.trim();
+      });
+      var purposes = LEAD_PURPOSES.filter(function (p) { return form.elements["consent." + p[0]].checked; })
+        .map(function (p) { return p[0]; });
+      if (purposes.length) body.consent = { purposes: purposes, policy_version: policy ? policy.version : "none" };
+      button.disabled = true;
+      status.textContent = "Sending…";
+      var answer = await api("POST", "/v1/leads", body, { "Idempotency-Key": idempotencyKey });
+      button.disabled = false;
+      if (answer.status === 200 || answer.status === 201) {
+        clearErrors(form);
+        form.reset();
+        idempotencyKey = randomId();
+        status.textContent = "Thank you. We have your details and will be in touch.";
+        status.className = "lv-status lv-done";
+        return;
+      }
+      status.textContent = "";
+      reportErrors(form, errorOf(answer), target, function (code) {
+        return code === "consent_required" ? consentBox : null;
+      });
+    });
+    root.replaceChildren(form);
+  }
+
+  /* ---------- cookie choices ---------- */
+
+  var choiceListeners = [];
+
+  function storedChoice() { return readJson(window.localStorage, STORE); }
+
+  function allowed(category) {
+    if (category === "essential" || category === "security") return true;
+    var choice = storedChoice();
+    return !!(choice && choice.grants && choice.grants[category] === true);
+  }
+
+  function announce(grants) {
+    var detail = Object.assign({ essential: true, security: true }, grants);
+    choiceListeners.forEach(function (listener) { listener(detail); });
+    document.dispatchEvent(new CustomEvent("leadvault:consent", { detail: detail }));
+  }
+
+  async function saveChoice(grants, policyVersion) {
+    var previous = storedChoice();
+    var visitor = (previous && previous.visitor_id) || "v-" + randomId();
+    var choice = { visitor_id: visitor, grants: grants, policy_version: policyVersion, at: new Date().toISOString(), synced: false };
+    writeJson(window.localStorage, STORE, choice);
+    announce(grants);
+    var answer = await api("POST", "/v1/consents", { visitor_id: visitor, grants: grants, policy_version: policyVersion, source: "cookie_banner" });
+    if (answer.status === 201) { choice.synced = true; writeJson(window.localStorage, STORE, choice); }
+  }
+
+  async function currentPolicy() {
+    var answer = await api("GET", "/v1/policies/current");
+    return answer.status === 200 ? answer.body : null;
+  }
+
+  async function openBanner(returnFocus) {
+    var existing = document.querySelector(".lv-banner");
+    if (existing) { existing.querySelector("button").focus(); return; }
+    var policy = await currentPolicy();
+    var version = policy ? policy.version : "none";
+    var choice = storedChoice();
+    var headingId = uid("cookies");
+    var list = el("ul", {}, ALWAYS_ON.map(function (item) {
+      var id = uid(item[0]);
+      return el("li", { "class": "lv-check" }, [
+        el("input", { type: "checkbox", id: id, checked: true, disabled: true }),
+        el("label", { "for": id, text: item[1] + " (always on): " + item[2] })
+      ]);
+    }).concat(COOKIE_CATEGORIES.map(function (item) {
+      var id = uid(item[0]);
+      var on = !!(choice && choice.grants && choice.grants[item[0]] === true);
+      return el("li", { "class": "lv-check" }, [
+        el("input", { type: "checkbox", id: id, name: item[0], checked: on }),
+        el("label", { "for": id, text: item[1] + ": " + item[2] })
+      ]);
+    })));
+
+    function close(grants) {
+      banner.remove();
+      saveChoice(grants, version);
+      if (returnFocus) returnFocus.focus();
+    }
+
+    function all(value) {
+      var grants = {};
+      COOKIE_CATEGORIES.forEach(function (item) { grants[item[0]] = value; });
+      return grants;
+    }
+
+    var banner = el("section", { "class": "lv-banner", role: "region", "aria-labelledby": headingId }, [
+      el("h2", { id: headingId, text: "Cookie choices" }),
+      el("p", { text: "We use essential and security storage to run this site. Everything else stays off unless you turn it on." }),
+      policy ? el("p", {}, [el("a", { href: policy.url, target: "_blank", rel: "noopener noreferrer", text: "Read our privacy policy" })]) : null,
+      list,
+      el("div", { "class": "lv-actions" }, [
+        el("button", { type: "button", "class": "lv-button lv-secondary", text: "Reject all", onclick: function () { close(all(false)); } }),
+        el("button", { type: "button", "class": "lv-button lv-secondary", text: "Save choices", onclick: function () {
+          var grants = {};
+          COOKIE_CATEGORIES.forEach(function (item) { grants[item[0]] = list.querySelector("input[name=" + item[0] + "]").checked; });
+          close(grants);
+        } }),
+        el("button", { type: "button", "class": "lv-button", text: "Accept all", onclick: function () { close(all(true)); } })
+      ])
+    ]);
+    banner.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && storedChoice()) { banner.remove(); if (returnFocus) returnFocus.focus(); }
+    });
+    // First in the document so keyboard users meet it first; it still sits at the bottom of the screen.
+    document.body.insertBefore(banner, document.body.firstChild);
+  }
+
+  async function startBanner() {
+    var choice = storedChoice();
+    if (choice) {
+      announce(choice.grants || {});
+      var policy = await currentPolicy();
+      if (!policy || choice.policy_version === policy.version) {
+        if (!choice.synced) saveChoice(choice.grants, choice.policy_version);
+        return;
+      }
+    }
+    openBanner(null);
+  }
+
+  function mountCookieSettings(root) {
+    var button = el("button", { type: "button", "class": "lv-button lv-secondary", text: "Cookie settings" });
+    button.addEventListener("click", function () { openBanner(button); });
+    root.replaceChildren(button);
+  }
+
+  /* ---------- the privacy portal ---------- */
+
+  function mountPortal(root) {
+    var saved = readJson(window.sessionStorage, REQUEST_STORE);
+    if (saved && saved.request_id) { showRequest(root, saved); return; }
+    var typeName = uid("type");
+    var email = el("input", { type: "email", id: uid("email"), name: "email", autocomplete: "email" });
+    var phone = el("input", { type: "tel", id: uid("phone"), name: "phone", autocomplete: "tel" });
+    var types = el("fieldset", { id: uid("types") }, [
+      el("legend", { "class": "lv-legend", text: "What would you like to do?" }),
+      radio(typeName, "access", "Get a copy of my data", true),
+      radio(typeName, "erasure", "Erase my data", false),
+      el("p", { "class": "lv-error", id: "", hidden: true })
+    ]);
+    types.lastChild.id = types.id + "-error";
+    var button = el("button", { type: "submit", "class": "lv-button", text: "Send me a code" });
+    var form = el("form", { "class": "lv-form", novalidate: true, "aria-label": "Privacy request" }, [
+      types,
+      field("E-mail address", email, "Give the e-mail address or the phone number you gave us."),
+      field("Phone number", phone),
+      el("p", { "class": "lv-error lv-form-error", role: "alert", tabindex: "-1", hidden: true }),
+      button
+    ]);
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      var body = { type: form.elements[typeName].value };
+      if (email.value.trim()) body.email = email.value.trim();
+      if (phone.value.trim()) body.phone = phone.value.trim();
+      button.disabled = true;
+      var answer = await api("POST", "/v1/privacy-requests", body);
+      button.disabled = false;
+      if (answer.status === 202) {
+        var request = { request_id: answer.body.request_id, type: body.type, due_at: answer.body.due_at };
+        writeJson(window.sessionStorage, REQUEST_STORE, request);
+        showRequest(root, request);
+        return;
+      }
+      reportErrors(form, errorOf(answer), function (name) {
+        return name === "email" ? email : name === "phone" ? phone : name === "type" ? types : null;
+      }, function () { return null; });
+    });
+    root.replaceChildren(form);
+  }
+
+  function radio(name, value, label, checked) {
+    var id = uid(value);
+    return el("div", { "class": "lv-check" }, [
+      el("input", { type: "radio", id: id, name: name, value: value, checked: checked }),
+      el("label", { "for": id, text: label })
+    ]);
+  }
+
+  function showRequest(root, request) {
+    var heading = el("h2", { tabindex: "-1", text: request.type === "erasure" ? "Your erasure request" : "Your access request" });
+    var status = el("p", { "class": "lv-status", role: "status" });
+    var due = el("p", { "class": "lv-hint", text: "We answer by " + new Date(request.due_at).toUTCString() + " at the latest." });
+    var code = el("input", { type: "text", id: uid("code"), name: "code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "6" });
+    var verifyButton = el("button", { type: "submit", "class": "lv-button", text: "Confirm" });
+    var verify = el("form", { "class": "lv-form", novalidate: true, "aria-label": "Confirm with the code" }, [
+      field("The 6-digit code we sent you", code, "It works for 10 minutes."),
+      el("p", { "class": "lv-error lv-form-error", role: "alert", tabindex: "-1", hidden: true }),
+      verifyButton
+    ]);
+    var result = el("div", {});
+    var restart = el("button", { type: "button", "class": "lv-button lv-secondary", text: "Start a new request" });
+    restart.addEventListener("click", function () {
+      window.sessionStorage.removeItem(REQUEST_STORE);
+      mountPortal(root);
+    });
+    var timer = null;
+
+    async function refresh() {
+      var answer = await api("GET", "/v1/privacy-requests/" + encodeURIComponent(request.request_id));
+      if (answer.status !== 200) { status.textContent = errorOf(answer).message; return; }
+      var state = answer.body;
+      status.textContent = STATUS_TEXT[state.status] || state.status;
+      verify.hidden = state.status !== "pending_verification";
+      if (state.status === "completed") showResult(state);
+      if (["completed", "rejected", "expired"].indexOf(state.status) < 0 && state.status !== "pending_verification") {
+        timer = window.setTimeout(refresh, 2000);
+      }
+    }
+
+    function showResult(state) {
+      var items = Object.keys(state.receipt || {}).map(function (kind) {
+        return el("li", { text: humanise(kind) + ": " + state.receipt[kind] });
+      });
+      var parts = [el("p", { text: request.type === "erasure" ? "We erased what we held about you:" : "We found:" }),
+        el("ul", { "class": "lv-receipt" }, items.length ? items : [el("li", { text: "Nothing." })])];
+      if (request.type === "access") {
+        var download = el("button", { type: "button", "class": "lv-button", text: "Download my data" });
+        download.addEventListener("click", async function () {
+          var answer = await api("GET", "/v1/privacy-requests/" + encodeURIComponent(request.request_id) + "/export");
+          if (answer.status !== 200) { status.textContent = errorOf(answer).message; return; }
+          var blob = new Blob([JSON.stringify(answer.body, null, 2)], { type: "application/json" });
+          var link = el("a", { href: URL.createObjectURL(blob), download: "my-data-" + request.request_id + ".json" });
+          document.body.appendChild(link);
+          link.click();
+          link.remove();
+        });
+        parts.push(download);
+      }
+      result.replaceChildren.apply(result, parts);
+    }
+
+    verify.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      verifyButton.disabled = true;
+      var answer = await api("POST", "/v1/privacy-requests/" + encodeURIComponent(request.request_id) + "/verify",
+        { code: code.value.trim() });
+      verifyButton.disabled = false;
+      if (answer.status === 200) { clearErrors(verify); code.value = ""; window.clearTimeout(timer); refresh(); return; }
+      var error = errorOf(answer);
+      reportErrors(verify, error, function (name) { return name === "code" ? code : null; }, function (errorCode) {
+        return ["invalid_code", "code_expired", "verification_locked", "validation_error"].indexOf(errorCode) >= 0 ? code : null;
+      });
+    });
+    root.replaceChildren(heading, due, status, verify, result, el("div", { "class": "lv-actions" }, [restart]));
+    heading.focus();
+    refresh();
+  }
+
+  /* ---------- the preferences page ---------- */
+
+  async function mountPreferences(root) {
+    var token = fragment.get("token") || new URLSearchParams(window.location.search).get("token") || "";
+    var answer = await api("GET", "/v1/preferences?token=" + encodeURIComponent(token));
+    if (answer.status !== 200) {
+      root.replaceChildren(el("p", { "class": "lv-error", role: "alert", text: answer.status === 401
+        ? "This link is not valid or has expired. Use the link in a newer message from us."
+        : errorOf(answer).message }));
+      return;
+    }
+    var boxes = MARKETING.map(function (purpose) { return checkbox(purpose[0], purpose[1], answer.body.grants[purpose[0]] === true); });
+    var status = el("p", { "class": "lv-status", role: "status" });
+    var button = el("button", { type: "submit", "class": "lv-button", text: "Save my choices" });
+    var form = el("form", { "class": "lv-form", novalidate: true, "aria-label": "Marketing choices" }, [
+      el("fieldset", {}, [el("legend", { "class": "lv-legend", text: "You may send me offers" })].concat(boxes)),
+      el("p", { "class": "lv-error lv-form-error", role: "alert", tabindex: "-1", hidden: true }),
+      button, status
+    ]);
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      var grants = {};
+      MARKETING.forEach(function (purpose) { grants[purpose[0]] = form.elements[purpose[0]].checked; });
+      button.disabled = true;
+      status.textContent = "Saving…";
+      var saved = await api("POST", "/v1/preferences", { token: token, grants: grants });
+      button.disabled = false;
+      if (saved.status === 200) { status.textContent = "Saved. Thank you."; status.className = "lv-status lv-done"; return; }
+      status.textContent = "";
+      reportErrors(form, errorOf(saved), function () { return null; }, function () { return null; });
+    });
+    root.replaceChildren(form);
+  }
+
+  /* ---------- start ---------- */
+
+  window.LeadVault = {
+    consent: {
+      allowed: allowed,
+      open: function () { return openBanner(document.activeElement); },
+      onChange: function (listener) { choiceListeners.push(listener); }
+    }
+  };
+
+  function start() {
+    installStyles();
+    var mounts = { "lead-form": mountLeadForm, "privacy-portal": mountPortal, preferences: mountPreferences,
+      "cookie-settings": mountCookieSettings };
+    document.querySelectorAll("[data-leadvault]").forEach(function (root) {
+      var mount = mounts[root.getAttribute("data-leadvault")];
+      if (mount) mount(root);
+    });
+    if (script.getAttribute("data-cookie-banner") !== "off" && KEY) startBanner();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,111 @@
+"""The widget on a tenant's site, in a real browser: lead form errors and submission, cookie choices."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import accessibility_violations
+
+
+def admin_headers(service) -> dict[str, str]:
+    return {"Authorization": f"Bearer {service.keys()['admin']}"}
+
+
+def test_a_lead_goes_through_the_widget_with_errors_shown_by_their_fields(service, site, page, screenshots):
+    tenant_id = service.keys()["admin"].split(".")[1]
+    service.operator("admin_define_fields", {"tenant_id": tenant_id, "fields": [
+        {"name": "roof_size_m2", "type": "number", "category": "commercial"}]})
+    cors_answers = []
+    page.on("response", lambda r: cors_answers.append(r.headers.get("access-control-allow-origin"))
+            if r.url.endswith("/v1/leads") and r.request.method == "POST" else None)
+    page.goto(site.origin + "/")
+    page.get_by_role("button", name="Reject all").click()
+
+    form = page.get_by_role("form", name="Contact form")
+    form.get_by_label("Name").fill("Meera Iyer")
+    phone = form.get_by_label("Phone")
+    phone.fill("12")
+    form.get_by_label("Roof size m2").fill("42")
+    form.get_by_role("button", name="Send").click()
+    expect(phone).to_have_attribute("aria-invalid", "true")
+    expect(phone).to_have_accessible_description(re.compile("not a valid", re.I))
+    expect(phone).to_be_focused()
+    page.screenshot(path=str(screenshots / "widget-field-error.png"), full_page=True)
+
+    phone.fill("+91 98450 12345")
+    form.get_by_role("button", name="Send").click()
+    consent = form.get_by_role("group", name="How may we contact you?")
+    expect(consent).to_have_accessible_description(re.compile("consent", re.I))
+    for box in ("Contact me about this enquiry", "Send me offers by e-mail", "Send me offers by text message",
+                "Call me with offers"):
+        expect(form.get_by_label(box)).not_to_be_checked()  # never pre-ticked
+    expect(form.get_by_role("link", name="privacy policy")).to_have_attribute("href", "https://example.com/privacy")
+
+    form.get_by_label("Contact me about this enquiry").check()
+    form.get_by_label("Send me offers by e-mail").check()
+    page.screenshot(path=str(screenshots / "widget-lead-form.png"), full_page=True)
+    form.get_by_role("button", name="Send").click()
+    expect(form.get_by_role("status")).to_have_text(re.compile("Thank you"))
+    assert accessibility_violations(page) == []
+
+    assert site.origin in cors_answers  # real cross-origin calls, answered for this origin only
+    status, listed = service.request("GET", "/v1/leads", headers=admin_headers(service))
+    assert status == 200 and len(listed["items"]) == 1
+    lead = listed["items"][0]
+    status, full = service.request("GET", f"/v1/leads/{lead['lead_id']}", headers=admin_headers(service))
+    assert full["phone"] == "+919845012345" and full["fields"] == {"roof_size_m2": 42}
+    assert {"contact", "marketing_email"} <= set(full["consents"]) and "marketing_sms" not in full["consents"]
+
+
+def test_refusing_cookies_by_keyboard_tracks_nothing_and_is_remembered(service, site, page, browser, screenshots):
+    asked_before = len(site.requested)
+    page.goto(site.origin + "/")
+    banner = page.get_by_role("region", name="Cookie choices")
+    expect(banner).to_be_visible()
+    for category in ("Performance", "Functional", "Advertising"):
+        expect(banner.get_by_label(re.compile(f"^{category}:"))).not_to_be_checked()
+    for category in ("Essential", "Security"):
+        expect(banner.get_by_label(re.compile(f"^{category} \\(always on\\)"))).to_be_disabled()
+    page.screenshot(path=str(screenshots / "cookie-banner.png"))
+
+    for _ in range(15):  # keyboard only: tab to "Reject all" and press Enter
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Reject all":
+            break
+    with page.expect_response(lambda r: r.url.endswith("/v1/consents")) as recorded:
+        page.keyboard.press("Enter")
+    assert recorded.value.status == 201
+    expect(banner).to_be_hidden()
+
+    storage = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+    stored = {name: json.loads(value) for name, value in json.loads(storage).items()}
+    assert list(stored) == [f"leadvault.consent.{service.keys()['admin'].split('.')[1]}"]
+    choice = next(iter(stored.values()))
+    assert choice["grants"] == {"performance": False, "functional": False, "advertising": False}
+    assert page.evaluate("document.cookie") == "" and page.context.cookies() == []
+    assert page.evaluate("LeadVault.consent.allowed('performance')") is False
+    assert page.evaluate("window.analyticsLoaded === undefined")
+
+    page.reload()
+    page.get_by_role("form", name="Contact form").wait_for()
+    expect(page.get_by_role("region", name="Cookie choices")).to_have_count(0)  # remembered
+    assert not any(path.startswith("/analytics.js") for path in site.requested[asked_before:])
+
+    status, ledger = service.request("GET", f"/v1/consents?visitor_id={choice['visitor_id']}",
+                                     headers=admin_headers(service))
+    assert status == 200
+    assert ledger["current"] == {"performance": False, "functional": False, "advertising": False}
+
+    # The control: the same page does load analytics once a visitor allows it.
+    other = browser.new_context()
+    try:
+        visitor = other.new_page()
+        visitor.goto(site.origin + "/")
+        with visitor.expect_request(lambda r: r.url.endswith("/analytics.js")):
+            visitor.get_by_role("button", name="Accept all").click()
+        assert visitor.evaluate("LeadVault.consent.allowed('performance')") is True
+    finally:
+        other.close()
