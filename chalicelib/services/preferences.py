@@ -48,6 +48,7 @@ def issue_token(tenant_id: str, owner: str, days: int = TOKEN_DAYS) -> str:
 
 
 def preferences_url(tenant_id: str, owner: str) -> str:
+    """The hosted preferences page; the token rides in the fragment, which browsers never send to a server."""
     return f"{get_settings().public_url}/v1/pages/preferences#token={issue_token(tenant_id, owner)}"
 
 

@@ -237,6 +237,10 @@
       el("a", { href: policy.url, target: "_blank", rel: "noopener noreferrer", text: "privacy policy" }),
       document.createTextNode(" (version " + policy.version + ").")
     ] : [document.createTextNode("You can change your mind at any time.")]));
+    consentBox.appendChild(el("p", { "class": "lv-hint" }, [el("a", {
+      href: API + "/v1/pages/privacy#key=" + encodeURIComponent(KEY), target: "_blank", rel: "noopener noreferrer",
+      text: "Get a copy of your data, or have it erased"
+    })]));
     consentBox.appendChild(el("p", { "class": "lv-error", id: consentBox.id + "-error", hidden: true }));
 
     var button = el("button", { type: "submit", "class": "lv-button", text: "Send" });
