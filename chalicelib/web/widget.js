@@ -199,6 +199,8 @@
     else general.focus();
   }
 
+  function safeUrl(url) { return /^https?:\/\//i.test(String(url)) ? url : "#"; }
+
   function sentence(text) {
     text = String(text || "This value is not accepted");
     return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
@@ -234,7 +236,7 @@
     consentBox.setAttribute("aria-describedby", consentBox.id + "-error");
     consentBox.appendChild(el("p", { "class": "lv-hint" }, policy ? [
       document.createTextNode("You can change your mind at any time. Read our "),
-      el("a", { href: policy.url, target: "_blank", rel: "noopener noreferrer", text: "privacy policy" }),
+      el("a", { href: safeUrl(policy.url), target: "_blank", rel: "noopener noreferrer", text: "privacy policy" }),
       document.createTextNode(" (version " + policy.version + ").")
     ] : [document.createTextNode("You can change your mind at any time.")]));
     consentBox.appendChild(el("p", { "class": "lv-hint" }, [el("a", {
@@ -368,7 +370,7 @@
     var banner = el("section", { "class": "lv-banner", role: "region", "aria-labelledby": headingId }, [
       el("h2", { id: headingId, text: "Cookie choices" }),
       el("p", { text: "We use essential and security storage to run this site. Everything else stays off unless you turn it on." }),
-      policy ? el("p", {}, [el("a", { href: policy.url, target: "_blank", rel: "noopener noreferrer", text: "Read our privacy policy" })]) : null,
+      policy ? el("p", {}, [el("a", { href: safeUrl(policy.url), target: "_blank", rel: "noopener noreferrer", text: "Read our privacy policy" })]) : null,
       list,
       el("div", { "class": "lv-actions" }, [
         el("button", { type: "button", "class": "lv-button lv-secondary", text: "Reject all", onclick: function () { close(all(false)); } }),

@@ -55,6 +55,12 @@ def test_preflight_refuses_origins_that_are_not_web_origins(client, issue_key, o
     assert_error(preflight(client, "/v1/consents", origin), 403, "forbidden")
 
 
+def test_preflight_without_an_origin_is_refused(client, issue_key):
+    issue_key("widget", allowed_origins=[SHOP])
+    answer = client.http.request("OPTIONS", "/v1/leads", headers={"Access-Control-Request-Method": "POST"})
+    assert_error(answer, 403, "forbidden")
+
+
 def test_answers_carry_cors_only_for_the_keys_own_origins(client, issue_key):
     key = issue_key("widget", allowed_origins=[SHOP])
     body = {"visitor_id": "visitor-0001", "grants": {"performance": False}, **POLICY}
