@@ -54,11 +54,29 @@ def _operations() -> None:
         response = measure("authenticated_request", lambda: client.http.get("/v1/me", headers=headers))
         assert response.status_code == 200, response.body
         widget = invoke_operator("admin_issue_api_key", {**payload, "role": "widget"}, LocalContext("b"))
+        cors_costs(client, payload)
         lead_costs(client, widget)
         lead_throughput(client, widget)
         agent = invoke_operator("admin_issue_api_key", {**payload, "role": "agent", "agent_id": "bench-agent"},
                                 LocalContext("b"))
         call_batch_costs(client, agent)
+
+
+def cors_costs(client: Any, payload: dict[str, str]) -> None:
+    """A browser's preflight (one read of the origin index) and what an origin adds to issuing a key."""
+    origin = "https://shop.example.com"
+    measure("issue_widget_key_with_origin", lambda: invoke_operator_now(
+        "admin_issue_api_key", {**payload, "role": "widget", "allowed_origins": [origin]}))
+    answer = measure("cors_preflight", lambda: client.http.request("OPTIONS", "/v1/leads", headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST"}))
+    assert answer.status_code == 204, answer.body
+
+
+def invoke_operator_now(name: str, payload: dict[str, Any]) -> Any:
+    from chalicelib.admin import invoke_operator
+    from chalicelib.runtime import LocalContext
+
+    return invoke_operator(name, payload, LocalContext("b"))
 
 
 LEAD = {"name": "Asha Rao", "phone": "+91 98450 12345", "email": "asha.rao@example.org", "source": "web",
