@@ -29,6 +29,11 @@ class Stage:
     def log_retention_days(self) -> int:
         return 90 if self.protected else 14
 
+    @property
+    def recovery_days(self) -> int:
+        """Point-in-time recovery window: also how long an erased person's wrapped key stays restorable."""
+        return 35 if self.protected else 7
+
     def function_name(self, function: str) -> str:
         """Chalice names each Lambda function ``<app>-<stage>-<function>``; the CLI relies on it."""
         return f"{self.app_name}-{self.name}-{function}"

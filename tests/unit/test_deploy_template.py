@@ -74,7 +74,8 @@ def test_every_table_is_recoverable_encrypted_and_protected_in_prod(stage_name):
     prod = stage_name == "prod"
     for name, table in tables_of(merge_template(stage_name)).items():
         props = table["Properties"]
-        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True,
+                                                             "RecoveryPeriodInDays": 35 if prod else 7}, name
         assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS",
                                              "KMSMasterKeyId": {"Fn::GetAtt": ["MasterKey", "Arn"]}}, name
         assert props["DeletionProtectionEnabled"] is prod, name
