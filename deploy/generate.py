@@ -58,25 +58,25 @@ def expected_files() -> dict[Path, str]:
     return files
 
 
-def stale_files() -> list[Path]:
+def stale_files(expected: dict[Path, str] | None = None) -> list[Path]:
     """Generated files whose content differs from what the code generates, plus strays."""
-    expected = expected_files()
+    expected = expected_files() if expected is None else expected
     stale = [path for path, text in expected.items() if not path.exists() or path.read_text() != text]
     present = [*(ROOT / ".chalice" / "policies").glob("*/*.json"), *(ROOT / "deploy" / "templates").glob("*.json")]
     return stale + [path for path in present if path not in expected]
 
 
 def write() -> list[Path]:
-    written = []
-    for path in stale_files():
-        text = expected_files().get(path)
-        if text is None:
-            path.unlink()
-        else:
+    """Bring every generated file up to date (and remove strays); returns what changed."""
+    expected = expected_files()
+    changed = stale_files(expected)
+    for path in changed:
+        if path in expected:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-        written.append(path)
-    return written
+            path.write_text(expected[path])
+        else:
+            path.unlink()
+    return changed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     paths = stale_files() if args.check else write()
     for path in paths:
-        print(("stale: " if args.check else "wrote: ") + str(path.relative_to(ROOT)))
+        done = "stale" if args.check else ("wrote" if path.exists() else "removed")
+        print(f"{done}: {path.relative_to(ROOT)}")
     if args.check and paths:
         print("run: python -m deploy.generate", file=sys.stderr)
         return 1
