@@ -67,7 +67,6 @@ def admin(issue_key) -> dict:
     return issue_key("admin")
 
 
-
 @pytest.fixture(autouse=True)
 def deployed_permissions(test_environment) -> Iterator[None]:
     """Every AWS call a deployed function makes in any test must be allowed by its IAM policy file.
@@ -84,7 +83,7 @@ def deployed_permissions(test_environment) -> Iterator[None]:
         yield
     unknown = sorted({request.function for request in recorder.requests} - set(ACCESS))
     assert not unknown, f"functions without an IAM policy: {unknown} (add them to deploy/access.py)"
-    refused = denied("dev", recorder.requests)
+    refused = "\n".join(f"  {r.function}: {r.action} on {r.resource} {dict(r.context)}"
+                        for r in denied("dev", recorder.requests))
     assert not refused, "IAM policies refuse calls the code makes (fix deploy/access.py, then run " \
-        "python -m deploy.generate):\n" + "\n".join(f"  {r.function}: {r.action} on {r.resource} {dict(r.context)}"
-                                                      for r in refused)
+                        f"python -m deploy.generate):\n{refused}"
