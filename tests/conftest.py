@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,3 +65,25 @@ def widget(issue_key) -> dict:
 @pytest.fixture
 def admin(issue_key) -> dict:
     return issue_key("admin")
+
+
+@pytest.fixture(autouse=True)
+def deployed_permissions(test_environment) -> Iterator[None]:
+    """Every AWS call a deployed function makes in any test must be allowed by its IAM policy file.
+
+    Tests run the functions' real code paths; this holds each call (DynamoDB, KMS through the
+    local master key, SES and SNS through the outbox) against ``.chalice/policies/dev/<function>.json``.
+    """
+    from deploy.access import ACCESS
+    from deploy.stages import stage
+    from tests.support.aws_access import recording
+    from tests.support.iam import denied
+
+    with recording(os.environ["LEADVAULT_TABLE_PREFIX"], stage("dev").table_prefix) as recorder:
+        yield
+    unknown = sorted({request.function for request in recorder.requests} - set(ACCESS))
+    assert not unknown, f"functions without an IAM policy: {unknown} (add them to deploy/access.py)"
+    refused = "\n".join(f"  {r.function}: {r.action} on {r.resource} {dict(r.context)}"
+                        for r in denied("dev", recorder.requests))
+    assert not refused, "IAM policies refuse calls the code makes (fix deploy/access.py, then run " \
+                        f"python -m deploy.generate):\n{refused}"

@@ -1,0 +1,142 @@
+"""What each Lambda function may do in AWS: the hand-written source of its IAM policy.
+
+Least privilege, function by function, from the code paths each one runs (services -> store):
+only the DynamoDB actions it calls, on the tables and indexes it touches; the master key only
+through the encryption contexts the vault uses; SES and SNS only where messages go out.
+The unit and integration tests record every AWS call each function makes and fail when this
+table does not allow it (tests/support/aws_access.py), so it cannot fall behind the code.
+
+Table entries are ``"<table suffix>"`` or ``"<table suffix>/<index>"``; actions are DynamoDB's IAM
+action names (``PartiQLUpdate`` for ``store.batch.execute_statements``' UPDATE statements).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Encryption-context ``purpose`` values of the vault (vault/envelope.py, vault/blind_index.py).
+PERSON_KEY = "person-data-key"
+BLIND_INDEX = "blind-index-secret"
+
+
+@dataclass(frozen=True)
+class Access:
+    """One function's permissions beyond its own log group."""
+
+    tables: dict[str, tuple[str, ...]]
+    # KMS action -> encryption-context purposes it may be called with.
+    kms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    email: bool = False
+    sms: bool = False
+
+
+_AUDIT = {"audit_log": ("PutItem",)}
+_TENANT = {"tenants": ("GetItem",)}
+
+ACCESS: dict[str, Access] = {
+    "api_handler": Access(
+        tables={
+            # auth reads key and tenant in one batch; tenancy reads the tenant alone
+            "tenants": ("GetItem", "BatchGetItem"),
+            "api_keys": ("BatchGetItem",),
+            # privacy requests mint, open and (when locked) shred their own key
+            "person_keys": ("GetItem", "PutItem", "DeleteItem"),
+            "audit_log": ("PutItem", "BatchWriteItem"),
+            # intake, reads, patches, calls (new leads, clocks moved by PartiQL)
+            "leads": ("GetItem", "BatchGetItem", "UpdateItem", "BatchWriteItem", "PartiQLUpdate"),
+            "leads/by_tenant": ("Query",),
+            "leads/by_agent": ("Query",),
+            # claims, idempotency records, rate counters, suppression look-ups
+            "unique_keys": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "BatchWriteItem"),
+            "timeline": ("Query", "BatchWriteItem"),
+            "shifts": ("Query", "PutItem", "UpdateItem"),
+            "calls": ("BatchGetItem", "BatchWriteItem"),
+            "calls/by_time": ("Query",),
+            "privacy_requests": ("GetItem", "PutItem", "UpdateItem"),
+            "policies/by_scope": ("Query",),
+            "inbox": ("Query", "UpdateItem"),
+        },
+        kms={"GenerateDataKey": (PERSON_KEY,), "Decrypt": (PERSON_KEY, BLIND_INDEX)},
+        email=True,  # one-time codes
+        sms=True,
+    ),
+    "admin_create_tenant": Access(
+        tables={"tenants": ("GetItem", "PutItem"), **_AUDIT},
+        kms={"GenerateDataKey": (BLIND_INDEX,)},
+    ),
+    "admin_issue_api_key": Access(
+        tables={**_TENANT, "api_keys": ("PutItem",), "person_keys": ("PutItem",), **_AUDIT},
+        kms={"GenerateDataKey": (PERSON_KEY,)},  # the holder's e-mail is sealed under a key of its own
+    ),
+    "admin_revoke_api_key": Access(
+        tables={**_TENANT, "api_keys": ("GetItem", "UpdateItem"), "person_keys": ("DeleteItem",), **_AUDIT},
+    ),
+    "admin_define_fields": Access(tables={"tenants": ("GetItem", "UpdateItem"), **_AUDIT}),
+    "admin_set_retention": Access(tables={"tenants": ("GetItem", "UpdateItem"), **_AUDIT}),
+    "admin_legal_hold": Access(tables={**_TENANT, "leads": ("GetItem", "UpdateItem"), **_AUDIT}),
+    "admin_publish_policy": Access(
+        tables={
+            **_TENANT,
+            "unique_keys": ("PutItem",),  # one policy per version, reserved with a condition
+            "policies": ("PutItem",),
+            # the audience is counted at publication: a tenant's leads, or every user key
+            "leads/by_tenant": ("Query",),
+            "api_keys": ("Scan",),
+            **_AUDIT,
+        },
+    ),
+    "admin_policy_status": Access(tables={"policies": ("GetItem",)}),
+    "privacy_worker": Access(
+        tables={
+            "privacy_requests": ("GetItem", "PutItem", "UpdateItem"),  # PutItem: access exports
+            "privacy_requests/open_requests": ("Query",),
+            **_TENANT,
+            "leads": ("BatchGetItem", "UpdateItem", "BatchWriteItem"),
+            "unique_keys": ("BatchGetItem", "BatchWriteItem"),  # claims, idempotency, suppression list
+            "timeline": ("Query", "BatchWriteItem"),
+            "calls": ("BatchGetItem", "BatchWriteItem"),
+            "person_keys": ("GetItem", "DeleteItem"),  # the request's own key, shredded at the end
+        },
+        kms={"Decrypt": (PERSON_KEY, BLIND_INDEX)},
+        email=True,
+        sms=True,
+    ),
+    "purge_expired": Access(
+        tables={
+            "tenants": ("Scan", "GetItem", "UpdateItem"),
+            "leads": ("BatchGetItem", "UpdateItem", "BatchWriteItem", "PartiQLUpdate"),
+            "leads/by_tenant": ("Query",),
+            "timeline": ("Query", "BatchWriteItem"),
+            "calls": ("BatchWriteItem",),
+            "unique_keys": ("BatchGetItem", "BatchWriteItem"),
+            "audit_log": ("Query", "BatchWriteItem"),
+        },
+    ),
+    "retention_notices": Access(
+        tables={
+            "tenants": ("Scan", "GetItem"),
+            "leads": ("UpdateItem",),
+            "leads/by_tenant": ("Query",),
+            "timeline": ("BatchWriteItem",),
+        },
+        kms={"Decrypt": (PERSON_KEY, BLIND_INDEX)},
+        email=True,
+        sms=True,
+    ),
+    "dispatch_notifications": Access(
+        tables={
+            "policies": ("Scan", "UpdateItem"),
+            "leads": ("GetItem",),
+            "leads/by_tenant": ("Query",),
+            "api_keys": ("Scan",),
+            "person_keys": ("GetItem",),
+            **_TENANT,
+            "timeline": ("PutItem", "UpdateItem", "DeleteItem"),
+            "inbox": ("PutItem",),
+            "unique_keys": ("PutItem", "DeleteItem"),  # notice claims, released when a send must be retried
+        },
+        kms={"Decrypt": (PERSON_KEY, BLIND_INDEX)},
+        email=True,
+        sms=True,
+    ),
+}
