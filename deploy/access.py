@@ -65,11 +65,13 @@ ACCESS: dict[str, Access] = {
         kms={"GenerateDataKey": (BLIND_INDEX,)},
     ),
     "admin_issue_api_key": Access(
-        tables={**_TENANT, "api_keys": ("PutItem",), "person_keys": ("PutItem",), **_AUDIT},
+        tables={**_TENANT, "api_keys": ("PutItem",), "person_keys": ("PutItem",),
+                "unique_keys": ("UpdateItem",), **_AUDIT},  # a widget key's origins join the CORS index
         kms={"GenerateDataKey": (PERSON_KEY,)},  # the holder's e-mail is sealed under a key of its own
     ),
     "admin_revoke_api_key": Access(
-        tables={**_TENANT, "api_keys": ("GetItem", "UpdateItem"), "person_keys": ("DeleteItem",), **_AUDIT},
+        tables={**_TENANT, "api_keys": ("GetItem", "UpdateItem"), "person_keys": ("DeleteItem",),
+                "unique_keys": ("UpdateItem",), **_AUDIT},  # and leave it on revocation
     ),
     "admin_define_fields": Access(tables={"tenants": ("GetItem", "UpdateItem"), **_AUDIT}),
     "admin_set_retention": Access(tables={"tenants": ("GetItem", "UpdateItem"), **_AUDIT}),

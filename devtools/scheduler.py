@@ -42,5 +42,8 @@ class LocalScheduler(threading.Thread):
                     self.fired[name] += 1
                     self.next_due[name] = time.monotonic() + self._interval(name)
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Fire nothing more, and let a job already running finish (and log) before the process exits."""
         self._stopping.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout_s)
