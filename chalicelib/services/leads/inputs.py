@@ -23,7 +23,7 @@ def clean_text(value: str) -> str:
     return value
 
 
-class ConsentInput(StrictInput):
+class LeadConsentInput(StrictInput):
     purposes: list[Purpose] = Field(max_length=7)
     policy_version: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[\w.\-]+$")]
 
@@ -42,7 +42,7 @@ class LeadInput(StrictInput):
     email: Annotated[str, StringConstraints(min_length=3, max_length=254)] | None = None
     source: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z0-9_\-]+$")] = "web"
     fields: dict[Annotated[str, StringConstraints(max_length=64)], Any] = Field(default_factory=dict, max_length=50)
-    consent: ConsentInput | None = None
+    consent: LeadConsentInput | None = None
     date_of_birth: Annotated[str, StringConstraints(max_length=10)] | None = None
     utm: UtmInput | None = None
 
