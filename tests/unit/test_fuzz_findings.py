@@ -1,0 +1,20 @@
+"""Inputs that once answered 500: found by fuzzing or while giving the fuzzer nastier inputs. Each must be a 4xx."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+
+from tests.support.http import assert_error, bearer
+
+LISTS = ("/v1/leads", "/v1/notifications", "/v1/agents/demo/shifts", "/v1/agents/demo/calls")
+
+
+@pytest.mark.parametrize("limit", ["²", "١٢", "9" * 5000, "1" * 4301])
+@pytest.mark.parametrize("path", LISTS)
+def test_a_limit_of_other_digits_is_a_validation_error(client, admin, issue_key, path, limit):
+    # "²".isdigit() is true but int("²") raises, and int() refuses more than 4300 digits: both were 500s.
+    key = issue_key("agent", agent_id="demo") if path == "/v1/notifications" else admin
+    response = client.http.get(f"{path}?limit={quote(limit)}", headers=bearer(key))
+    assert_error(response, 400, "validation_error")
