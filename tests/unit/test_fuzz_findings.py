@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from urllib.parse import quote
 
 import pytest
@@ -18,3 +20,17 @@ def test_a_limit_of_other_digits_is_a_validation_error(client, admin, issue_key,
     key = issue_key("agent", agent_id="demo") if path == "/v1/notifications" else admin
     response = client.http.get(f"{path}?limit={quote(limit)}", headers=bearer(key))
     assert_error(response, 400, "validation_error")
+
+
+def _token(payload: str) -> str:
+    return base64.urlsafe_b64encode(payload.encode()).rstrip(b"=").decode() + ".bad-mac"
+
+
+@pytest.mark.parametrize("expires", ["Infinity", "-Infinity", "1e400", "NaN"])
+def test_a_preferences_token_with_an_endless_expiry_is_refused(client, tables, expires):
+    # json.loads reads Infinity and 1e400 as float('inf'); int() of it raised OverflowError before the MAC was checked.
+    token = _token('{"t": "ten_0123456789abcdef", "o": "x", "e": ' + expires + "}")
+    assert_error(client.http.get(f"/v1/preferences?token={quote(token)}"), 401, "unauthorized")
+    response = client.http.post("/v1/preferences", headers={"Content-Type": "application/json"},
+                                body=json.dumps({"token": token, "grants": {"marketing_email": False}}))
+    assert_error(response, 401, "unauthorized")
