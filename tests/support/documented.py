@@ -45,6 +45,10 @@ def _validate(schema: dict[str, Any], value: Any, where: str) -> None:
     assert not errors, f"{where}: " + "; ".join(f"{list(e.path)}: {e.message[:200]}" for e in errors[:5])
 
 
+def _not_json(constant: str) -> None:
+    raise AssertionError(f"the answer holds {constant}, which is not JSON")
+
+
 def check_answer(method: str, path: str, status: int, headers: dict[str, str], body: bytes) -> None:
     """Raise AssertionError when an answer to a documented operation is not what the document says."""
     found = operation_of(method, path)
@@ -59,7 +63,7 @@ def check_answer(method: str, path: str, status: int, headers: dict[str, str], b
     media_type = (lower.get("content-type") or "").split(";")[0].strip()
     assert media_type in documented.get("content", {}), f"{where}: undocumented Content-Type {media_type!r}"
     schema = documented["content"][media_type]["schema"]
-    value = json.loads(body) if media_type == "application/json" else body.decode()
+    value = json.loads(body, parse_constant=_not_json) if media_type == "application/json" else body.decode()
     _validate(schema, value, where)
     for name, header in documented.get("headers", {}).items():
         header = _document()["components"]["headers"][header["$ref"].rsplit("/", 1)[1]] if "$ref" in header else header

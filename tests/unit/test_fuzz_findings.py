@@ -9,6 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.support.http import assert_error, bearer
+from tests.support.leads import lead_body, post_lead
 
 LISTS = ("/v1/leads", "/v1/notifications", "/v1/agents/demo/shifts", "/v1/agents/demo/calls")
 
@@ -34,3 +35,19 @@ def test_a_preferences_token_with_an_endless_expiry_is_refused(client, tables, e
     response = client.http.post("/v1/preferences", headers={"Content-Type": "application/json"},
                                 body=json.dumps({"token": token, "grants": {"marketing_email": False}}))
     assert_error(response, 401, "unauthorized")
+
+
+def test_an_integer_of_thousands_of_digits_is_a_validation_error(client, widget):
+    # int() refuses more than 4300 digits with a ValueError that json.loads let through: a 500.
+    raw = json.dumps(lead_body())[:-1] + ', "utm": {"source": 1' + "0" * 5000 + "}}"
+    assert_error(post_lead(client, widget, raw.encode()), 400, "validation_error")
+
+
+def test_an_endless_number_is_refused_before_it_is_stored(client, operator, tenant, admin):
+    # 1e400 read as infinity was stored in a number field, and the lead then answered with `Infinity`: not JSON.
+    operator("admin_define_fields", {"tenant_id": tenant, "fields": [
+        {"name": "budget", "type": "number", "category": "commercial"}]})
+    raw = json.dumps(lead_body())[:-1] + ', "fields": {"budget": 1e400}}'
+    assert_error(post_lead(client, admin, raw.encode()), 400, "validation_error")
+    listed = client.http.get("/v1/leads", headers=bearer(admin))
+    assert json.loads(listed.body)["items"] == []
