@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.support.field import call_event, post
 from tests.support.http import assert_error, bearer
 from tests.support.leads import lead_body, post_lead
 
@@ -51,3 +52,14 @@ def test_an_endless_number_is_refused_before_it_is_stored(client, operator, tena
     assert_error(post_lead(client, admin, raw.encode()), 400, "validation_error")
     listed = client.http.get("/v1/leads", headers=bearer(admin))
     assert json.loads(listed.body)["items"] == []
+
+
+@pytest.mark.parametrize("started_at", ["0001-01-01T00:00:00Z", "0001-01-01T00:00:00+05:00",
+                                        "9999-12-31T23:59:59-05:00", "1970-01-01T00:00:00Z"])
+def test_a_call_at_the_ends_of_time_is_a_validation_error(client, issue_key, started_at):
+    # Times Python cannot move to UTC, or whose shift window (hours before) it cannot reach, were 500s.
+    agent = issue_key("agent", agent_id="a1")
+    post(client, agent, "/v1/shifts/start", {})
+    response = post(client, agent, "/v1/calls", {"events": [call_event("e1", "+91 98450 11111", started_at)]})
+    error = assert_error(response, 400, "validation_error")
+    assert error["details"][0]["field"] == "events.0.started_at"
