@@ -63,3 +63,26 @@ def test_a_call_at_the_ends_of_time_is_a_validation_error(client, issue_key, sta
     response = post(client, agent, "/v1/calls", {"events": [call_event("e1", "+91 98450 11111", started_at)]})
     error = assert_error(response, 400, "validation_error")
     assert error["details"][0]["field"] == "events.0.started_at"
+
+
+@pytest.mark.parametrize("position", ["x", "\ud800", ""])
+def test_a_notices_cursor_it_did_not_give_out_is_refused(client, issue_key, position):
+    # Any short text passed as a resume position (even a lone surrogate); the other lists refuse such cursors.
+    cursor = base64.urlsafe_b64encode(json.dumps({"k": "inbox", "p": position}).encode()).rstrip(b"=").decode()
+    response = client.http.get(f"/v1/notifications?cursor={cursor}", headers=bearer(issue_key("agent", agent_id="a")))
+    assert_error(response, 400, "validation_error")
+
+
+def test_the_notices_cursor_it_gives_out_still_pages(client, operator, tenant, issue_key):
+    agent = issue_key("agent", agent_id="a")
+    for version, day in (("v1", "01"), ("v2", "02")):
+        published = operator("admin_publish_policy", {"scope": "tenant", "tenant_id": tenant, "version": version,
+                                                      "url": "https://acme.example/p", "summary": "s",
+                                                      "effective_at": f"2026-01-{day}T00:00:00Z"})
+        assert "policy_id" in published, published
+        accepted = client.http.post(f"/v1/policies/{version}/accept", headers=bearer(agent), body=b"{}")
+        assert accepted.status_code == 201
+    first = json.loads(client.http.get("/v1/notifications?limit=1", headers=bearer(agent)).body)
+    second = client.http.get(f"/v1/notifications?limit=1&cursor={first['next_cursor']}", headers=bearer(agent))
+    versions = [first["items"][0]["policy_version"], json.loads(second.body)["items"][0]["policy_version"]]
+    assert versions == ["v2", "v1"]
