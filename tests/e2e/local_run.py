@@ -116,7 +116,11 @@ class LocalRun:
         """Ctrl-C, as a person would; returns everything the run printed."""
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
-            self.process.wait(timeout=30)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # SIGINT is ignored in a shell's background jobs
+                self.process.send_signal(signal.SIGTERM)
+                self.process.wait(timeout=30)
         if self._drain is not None:
             self._drain.join(timeout=10)
         return "".join(self.output)
