@@ -58,8 +58,12 @@ def _responses(path: str, method: str, operation: Any, schemas: _Schemas) -> dic
 
     response = operation.response
     body = response if isinstance(response, dict) else schemas.ref(response, "serialization")
-    success = {"description": "Success", "headers": {"Cache-Control": {"$ref": "#/components/headers/CacheControl"}},
-               "content": {operation.content_type: {"schema": body}}}
+    success: dict[str, Any] = {"description": "Success", "content": {operation.content_type: {"schema": body}}}
+    if operation.cache_control == "no-store":
+        success["headers"] = {"Cache-Control": {"$ref": "#/components/headers/CacheControl"}}
+    elif operation.cache_control:
+        success["headers"] = {"Cache-Control": {"required": True, "schema": {"type": "string",
+                                                                            "const": operation.cache_control}}}
     if operation.produces:
         success["links"] = _links(path, operation.produces)
     responses: dict[str, Any] = {str(status): success for status in (operation.status, *operation.also)}

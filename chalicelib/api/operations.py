@@ -2,7 +2,8 @@
 
 Adding a route to the document is adding one ``Operation`` here. Request bodies name the pydantic
 model the service validates with; responses name a model in :mod:`chalicelib.api.responses`, or give
-a JSON schema for other content types (``text/html``, ``application/javascript``). Error statuses
+a JSON schema for other content types (``text/html``, ``application/javascript``: ``{"type": "string"}``,
+with their ``content_type`` and ``cache_control``). Error statuses
 that follow from the entry (a key, a body, a path or query parameter) are added by the builder;
 ``errors`` lists only the route's own.
 """
@@ -35,6 +36,7 @@ class Operation:
     query: tuple[str, ...] = ()  # names in openapi_parts.QUERY
     errors: tuple[int, ...] = ()  # the route's own error statuses
     content_type: str = "application/json"
+    cache_control: str | None = "no-store"  # the success answers' Cache-Control; None leaves it undocumented
     produces: tuple[str, ...] = ()  # ids in the body that operations with that path parameter take
 
 

@@ -102,3 +102,17 @@ def test_answers_are_held_against_the_document():
         check_answer("GET", "/v1/health", 200, {"Content-Type": "application/json"}, b'{"status": "ok"}')
     with pytest.raises(AssertionError, match="Content-Type"):
         check_answer("GET", "/v1/me", 401, {"Content-Type": "text/html"}, b"<p>no</p>")
+
+
+def test_an_operation_may_answer_other_content_than_json():
+    from chalicelib.api.openapi import _operation, _Schemas
+    from chalicelib.api.operations import Operation
+
+    page = Operation("getPage", "A page", None, {"type": "string"}, content_type="text/html",
+                     cache_control="public, max-age=300")
+    documented = _operation("/v1/pages/x", "get", page, _Schemas())
+    success = documented["responses"]["200"]
+    assert success["content"] == {"text/html": {"schema": {"type": "string"}}}
+    assert success["headers"]["Cache-Control"]["schema"]["const"] == "public, max-age=300"
+    assert documented["responses"]["415"] == {"$ref": "#/components/responses/Error415"}
+    assert documented["security"] == [] and "x-roles" not in documented
