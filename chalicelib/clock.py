@@ -16,11 +16,14 @@ def now() -> datetime:
 
 
 def parse_timestamp(value: str) -> datetime:
-    """Parse an ISO 8601 time; a naive value is taken as UTC."""
+    """Parse an ISO 8601 time; a naive value is taken as UTC. ValueError for what is not one, or not in UTC's range."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+05:00 is before the first UTC moment Python has
+        raise ValueError("out of range") from None
 
 
 def iso(moment: datetime) -> str:

@@ -19,6 +19,27 @@ from chalicelib.errors import LeadVaultError, NotFound, error_for_status
 class ContractRequestHandler(local.ChaliceRequestHandler):
     """Rewrites the local gateway's own errors into ``{"error": {...}}``."""
 
+    def __getattr__(self, name: str) -> Any:
+        """Any other method (TRACE, QUERY, ...) goes to the app too, which answers 405 like API Gateway.
+
+        ``http.server`` would answer a method it has no ``do_`` handler for with a 501 HTML page.
+        """
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """``http.server``'s own refusals (malformed request line, header too long) as contract JSON."""
+        body = json.dumps(error_for_status(code).to_body()).encode()
+        self.send_response(code, message)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.close_connection = True
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
+
     def _send_error_response(self, error: local.LocalGatewayException) -> None:
         contract: LeadVaultError = NotFound() if error.CODE == 403 else error_for_status(error.CODE)
         status = 404 if isinstance(contract, NotFound) else error.CODE

@@ -143,6 +143,8 @@ def preflight(blueprint: Blueprint, path: str, methods: tuple[str, ...]) -> Call
         with invocation.invocation():
             headers = {name.lower(): value for name, value in (request.headers or {}).items()}
             try:
+                if headers.get("access-control-request-method") not in methods:
+                    raise Forbidden("Browsers may not use this method here.")
                 origin = cors.preflight_allows(headers.get("origin"))
                 if origin is None:
                     raise Forbidden("This origin may not call the API from a browser.")

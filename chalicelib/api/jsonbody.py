@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from chalicelib.errors import InvalidJson, PayloadTooLarge, ValidationFailed
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_DEPTH = 16
+MAX_INT_CHARS = 20  # a sign and 19 digits: whatever fits in 64 bits; JSON numbers past that do not travel well
 
 
 def _refuse_constant(name: str) -> None:
     raise InvalidJson("NaN and Infinity are not JSON.")
+
+
+def _bounded_int(text: str) -> int:
+    """Integers of at most 64 bits' width (int() refuses more than 4300 digits, with a ValueError)."""
+    if len(text) > MAX_INT_CHARS:
+        raise ValidationFailed("Numbers in the body must fit in 64 bits.")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    """1e400 reads as infinity, which no JSON answer could carry back."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValidationFailed("Numbers in the body must be finite.")
+    return value
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -33,7 +50,8 @@ def parse_body(raw: bytes | None) -> dict[str, Any]:
         return {}
     try:
         text = raw.decode("utf-8")
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant,
+                           parse_int=_bounded_int, parse_float=_finite_float)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise InvalidJson() from None
     if not isinstance(value, dict):

@@ -1,7 +1,9 @@
-"""``GET /v1/openapi.json``: the OpenAPI 3.1 document, built from the request models kept beside the routes.
+"""``GET /v1/openapi.json``: the OpenAPI 3.1 document, built from the models kept beside the routes.
 
-Request bodies come from the pydantic models the services validate with, so the document cannot
-drift from what is accepted; a test holds the document's paths against the app's routes.
+Request bodies come from the pydantic models the services validate with, responses from the models in
+:mod:`chalicelib.api.responses`, and the operations from :data:`chalicelib.api.operations.OPERATIONS`,
+so the document cannot drift from the code; tests hold its paths against the app's routes and the
+routes' answers against it.
 """
 
 from __future__ import annotations
@@ -12,97 +14,129 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.api.endpoint import Call, endpoint
-from chalicelib.api.web import BROWSER_ROUTES
 
 openapi = Blueprint(__name__)
 
-ERROR = {"$ref": "#/components/schemas/Error"}
-# (path, method) -> (summary, roles or None for no key, request model "module:Class" or None, success status)
-OPERATIONS: dict[tuple[str, str], tuple[str, tuple[str, ...] | None, str | None, int]] = {
-    ("/v1/health", "get"): ("Liveness", None, None, 200),
-    ("/v1/openapi.json", "get"): ("This document", None, None, 200),
-    ("/v1/me", "get"): ("The caller's key: tenant, role, agent", ("widget", "agent", "admin"), None, 200),
-    ("/v1/leads", "post"): ("Submit a lead (created or merged)", ("widget", "agent", "admin"),
-                            "chalicelib.services.leads.inputs:LeadInput", 201),
-    ("/v1/leads", "get"): ("List leads (agents: their own)", ("agent", "admin"), None, 200),
-    ("/v1/leads/{lead_id}", "get"): ("Read a lead", ("agent", "admin"), None, 200),
-    ("/v1/leads/{lead_id}", "patch"): ("Change stage, assignee, fields", ("agent", "admin"),
-                                       "chalicelib.services.leads.inputs:LeadPatch", 200),
-    ("/v1/leads/{lead_id}/timeline", "get"): ("A lead's events, newest first", ("agent", "admin"), None, 200),
-    ("/v1/shifts/start", "post"): ("Punch in", ("agent",), "chalicelib.services.shifts:StartShiftInput", 201),
-    ("/v1/shifts/end", "post"): ("Punch out", ("agent",), None, 200),
-    ("/v1/calls", "post"): ("Upload call metadata", ("agent",), "chalicelib.services.calls:CallBatchInput", 200),
-    ("/v1/agents/{agent_id}/shifts", "get"): ("An agent's shifts", ("admin",), None, 200),
-    ("/v1/agents/{agent_id}/calls", "get"): ("An agent's calls", ("admin",), None, 200),
-    ("/v1/consents", "post"): ("Record consent choices", ("widget", "admin"),
-                               "chalicelib.services.consents:ConsentInput", 201),
-    ("/v1/consents", "get"): ("Consent state and history of one person", ("admin",), None, 200),
-    ("/v1/preferences", "get"): ("Marketing choices behind a signed link", None, None, 200),
-    ("/v1/preferences", "post"): ("Change marketing choices behind a signed link", None,
-                                  "chalicelib.services.preferences:PreferencesInput", 200),
-    ("/v1/privacy-requests", "post"): ("File an access or erasure request", ("widget", "admin"),
-                                       "chalicelib.services.privacy.requests:RequestInput", 202),
-    ("/v1/privacy-requests/{request_id}", "get"): ("A request's status and receipt", ("widget", "admin"), None, 200),
-    ("/v1/privacy-requests/{request_id}/verify", "post"): ("Verify with the one-time code", ("widget", "admin"),
-                                                           "chalicelib.services.privacy.requests:VerifyInput", 200),
-    ("/v1/privacy-requests/{request_id}/export", "get"): ("An access request's export", ("widget", "admin"), None,
-                                                          200),
-    ("/v1/policies/current", "get"): ("The policy version in force", ("widget", "agent", "admin"), None, 200),
-    ("/v1/policies/{version}/accept", "post"): ("Accept a policy version", ("agent", "admin"), None, 201),
-    ("/v1/notifications", "get"): ("The caller's in-app notices", ("agent", "admin"), None, 200),
-    ("/v1/fields", "get"): ("The tenant's declared lead fields, for forms", ("widget", "admin"), None, 200),
-    ("/v1/widget.js", "get"): ("The embeddable widget script", None, None, 200),
-    ("/v1/pages/privacy", "get"): ("The hosted privacy portal page", None, None, 200),
-    ("/v1/pages/preferences", "get"): ("The hosted preferences page", None, None, 200),
-}
-OPERATIONS.update({(path, "options"): ("CORS preflight: only origins a live widget key allows", None, None, 204)
-                   for path in BROWSER_ROUTES})
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+JSON = "application/json"
 
 
-def _model_schema(target: str) -> dict[str, Any]:
-    from chalicelib.runtime import resolve
+def preflight_headers(path: str) -> list[dict[str, Any]]:
+    """What a browser's CORS preflight carries: the page's origin and the method it means to use."""
+    from chalicelib.api.web import BROWSER_ROUTES
 
-    return resolve(target).model_json_schema(ref_template="#/components/schemas/{model}")
+    return [
+        {"name": "Origin", "in": "header", "required": True, "schema": {"type": "string", "maxLength": 255},
+         "description": "Answered only when a live widget key allows it", "example": "https://shop.example.com"},
+        {"name": "Access-Control-Request-Method", "in": "header", "required": True,
+         "schema": {"type": "string", "enum": list(BROWSER_ROUTES[path])}},
+    ]
+
+
+class _Schemas:
+    """``components.schemas``: one schema per model name; two different models may not share a name."""
+
+    def __init__(self) -> None:
+        self.schemas: dict[str, Any] = {}
+
+    def ref(self, target: str, mode: str) -> dict[str, str]:
+        from pydantic import BaseModel
+
+        from chalicelib.runtime import resolve
+
+        model = resolve(target)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            raise TypeError(f"{target} is not a pydantic model")
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)  # type: ignore[arg-type]
+        for name, part in {**schema.pop("$defs", {}), model.__name__: schema}.items():
+            if self.schemas.setdefault(name, part) != part:
+                raise ValueError(f"two different schemas are named {name}")
+        return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _parameters(path: str, method: str, operation: Any) -> list[dict[str, Any]]:
+    from chalicelib.api.openapi_parts import IDEMPOTENCY_KEY, QUERY
+
+    parameters = [{"name": part.strip("{}"), "in": "path", "required": True, "schema": {"type": "string"}}
+                  for part in path.split("/") if part.startswith("{")]
+    parameters += [QUERY[name][0] for name in operation.query]
+    if method == "post" and operation.roles:
+        parameters.append(IDEMPOTENCY_KEY)
+    if method == "options":
+        parameters += preflight_headers(path)
+    return parameters
+
+
+def _responses(path: str, method: str, operation: Any, schemas: _Schemas) -> dict[str, Any]:
+    from chalicelib.api.openapi_parts import implied_errors
+
+    response = operation.response
+    success: dict[str, Any] = {"description": "Success"}
+    if response is not None:
+        body = response if isinstance(response, dict) else schemas.ref(response, "serialization")
+        success["content"] = {operation.content_type: {"schema": body}}
+    if operation.cache_control == "no-store":
+        success["headers"] = {"Cache-Control": {"$ref": "#/components/headers/CacheControl"}}
+    elif operation.cache_control:
+        success["headers"] = {"Cache-Control": {"required": True, "schema": {"type": "string",
+                                                                            "const": operation.cache_control}}}
+    if operation.produces:
+        success["links"] = _links(path, operation.produces)
+    responses: dict[str, Any] = {str(status): success for status in (operation.status, *operation.also)}
+    for status in sorted(implied_errors(path, method, operation.roles, operation.query) | set(operation.errors)):
+        responses[str(status)] = {"$ref": f"#/components/responses/Error{status}"}
+    return responses
+
+
+def _links(source_path: str, names: tuple[str, ...]) -> dict[str, Any]:
+    """Where the ids this operation answers with lead: every operation with that path parameter."""
+    from chalicelib.api.operations import OPERATIONS
+
+    return {target.operation_id: {"operationId": target.operation_id,
+                                  "parameters": {name: f"$response.body#/{name}"}}
+            for name in names for (path, method), target in OPERATIONS.items()
+            if f"{{{name}}}" in path and path != source_path and method != "options"}
+
+
+def _operation(path: str, method: str, operation: Any, schemas: _Schemas) -> dict[str, Any]:
+    document: dict[str, Any] = {"operationId": operation.operation_id, "summary": operation.summary,
+                                "security": [{"apiKey": []}] if operation.roles else []}
+    if operation.roles:
+        document["x-roles"] = list(operation.roles)
+    parameters = _parameters(path, method, operation)
+    if parameters:
+        document["parameters"] = parameters
+    if operation.request:
+        document["requestBody"] = {"required": True,
+                                   "content": {JSON: {"schema": schemas.ref(operation.request, "validation")}}}
+    document["responses"] = _responses(path, method, operation, schemas)
+    return document
 
 
 @lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     """The whole document (built once per process: it depends only on code)."""
+    from chalicelib.api.openapi_parts import ERRORS, HEADERS, SECURITY_SCHEMES
+    from chalicelib.api.operations import OPERATIONS
+
+    schemas = _Schemas()
+    schemas.ref("chalicelib.api.responses.common:Error", "serialization")
     paths: dict[str, dict[str, Any]] = {}
-    schemas: dict[str, Any] = {"Error": {
-        "type": "object", "required": ["error"],
-        "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-            "code": {"type": "string"}, "message": {"type": "string"},
-            "details": {"type": "array", "items": {"type": "object"}}}}}}}
-    for (path, method), (summary, roles, model, status) in OPERATIONS.items():
-        operation: dict[str, Any] = {
-            "summary": summary,
-            "responses": {str(status): {"description": "Success", "content": {"application/json": {"schema": {}}}},
-                          "4XX": {"description": "Contract error", "content": {"application/json": {"schema": ERROR}}}},
-        }
-        parameters = [{"name": name.strip("{}"), "in": "path", "required": True, "schema": {"type": "string"}}
-                      for name in path.split("/") if name.startswith("{")]
-        if parameters:
-            operation["parameters"] = parameters
-        operation["security"] = [{"apiKey": []}] if roles else []
-        if roles:
-            operation["x-roles"] = list(roles)
-        if model:
-            schema = _model_schema(model)
-            name = model.rsplit(":", 1)[1]
-            schemas.update(schema.pop("$defs", {}))
-            schemas[name] = schema
-            operation["requestBody"] = {"required": True, "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{name}"}}}}
-        paths.setdefault(path, {})[method] = operation
+    for (path, method), operation in OPERATIONS.items():
+        paths.setdefault(path, {})[method] = _operation(path, method, operation, schemas)
     return {
         "openapi": "3.1.0",
         "info": {"title": "LeadVault", "version": "1.0.0",
-                 "description": "Privacy-first lead capture and call tracking. Errors: {error: {code, message}}."},
+                 "description": "Privacy-first lead capture and call tracking. "
+                                "Every error is {\"error\": {\"code\", \"message\", \"details\"?}}."},
         "paths": paths,
-        "components": {"schemas": schemas,
-                       "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
-                                                      "description": "lv.<tenant_id>.<key_id>.<secret>"}}},
+        "components": {
+            "schemas": schemas.schemas,
+            "responses": {f"Error{status}": {"description": text, "content": {JSON: {"schema": ERROR_REF}}}
+                          for status, text in ERRORS.items()},
+            "headers": HEADERS,
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }
 
 

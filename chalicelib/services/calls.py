@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, WithJsonSchema, field_validator
 from pynamodb.exceptions import PutError
 
 from chalicelib import clock
@@ -41,6 +41,7 @@ from chalicelib.vault import envelope
 from chalicelib.vault.blind_index import blind_index
 
 CLOCK_SKEW = timedelta(minutes=5)
+EARLIEST_CALL, LATEST_CALL = 2000, 2999  # years
 UNKNOWN_BECOME_LEADS = frozenset({"missed"})
 
 
@@ -49,18 +50,22 @@ class CallEventInput(StrictInput):
     number: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     direction: Literal["incoming", "outgoing"]
     status: Literal["answered", "missed", "rejected", "busy", "unanswered"]
-    started_at: Annotated[str, StringConstraints(min_length=10, max_length=40)]
+    started_at: Annotated[str, StringConstraints(min_length=10, max_length=40),
+                          WithJsonSchema({"type": "string", "format": "date-time", "minLength": 10, "maxLength": 40})]
     duration_s: Annotated[int, Field(ge=0, le=86400)]
 
     @field_validator("started_at")
     @classmethod
     def _time(cls, value: str) -> str:
         try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            zoned = datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+            moment = clock.parse_timestamp(value) if zoned else None
         except ValueError:
-            raise ValueError("an ISO 8601 time with a zone, like 2026-11-22T10:00:00Z") from None
-        if moment.tzinfo is None:
+            moment = None
+        if moment is None:
             raise ValueError("an ISO 8601 time with a zone, like 2026-11-22T10:00:00Z")
+        if not EARLIEST_CALL <= moment.year <= LATEST_CALL:  # shift windows reach hours around it
+            raise ValueError(f"a time between {EARLIEST_CALL} and {LATEST_CALL}")
         return value
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from chalicelib import clock
 from chalicelib.errors import ValidationFailed
@@ -20,7 +20,7 @@ from chalicelib.services.leads.timeline import new_event
 from chalicelib.services.people import Identifier, identify, locate
 from chalicelib.services.purposes import MARKETING, Purpose
 from chalicelib.services.tenancy import retention_days
-from chalicelib.services.validation import StrictInput, parse_input
+from chalicelib.services.validation import StrictInput, parse_input, present
 from chalicelib.store.base import plain
 from chalicelib.store.batch import write_all
 from chalicelib.store.leads import LeadRecord
@@ -29,6 +29,12 @@ from chalicelib.vault.minimise import truncate_ip
 
 
 class ConsentInput(StrictInput):
+    model_config = ConfigDict(json_schema_extra={
+        **present("email", "phone", "visitor_id", exactly_one=True),
+        "examples": [{"visitor_id": "v_8f2b1c9e", "grants": {"performance": True, "advertising": False},
+                      "policy_version": "2026-11", "source": "cookie_banner"}],
+    })
+
     email: str | None = None
     phone: str | None = None
     visitor_id: str | None = None

@@ -9,18 +9,21 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
 from chalicelib.errors import ValidationFailed
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and other scripts' digits.
+LIMIT = re.compile(r"[0-9]{1,3}")
 
 
 def parse_limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not LIMIT.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
         raise ValidationFailed(details=[{"field": "limit", "problem": f"a whole number from 1 to {MAX_LIMIT}"}])
     return int(raw)
 

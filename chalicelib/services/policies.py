@@ -20,6 +20,7 @@ from chalicelib.store.policies import InboxRecord, PolicyRecord
 
 PLATFORM = "platform"
 POLICY_ID = re.compile(r"^pol_[0-9a-f]{20}$")
+INBOX_POSITION = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z#pol_[0-9a-f]{20}")
 VERSION = r"^[\w.\-]{1,40}$"
 
 
@@ -146,7 +147,7 @@ def inbox_item(key_id: str, tenant_id: str, policy: PolicyRecord) -> InboxRecord
 def notifications(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
     """The caller's in-app notices, newest first."""
     position = decode_cursor(cursor, "inbox")
-    if position is not None and not (isinstance(position, str) and len(position) < 100):
+    if position is not None and not (isinstance(position, str) and INBOX_POSITION.fullmatch(position)):
         raise ValidationFailed(details=[{"field": "cursor", "problem": "not a cursor this list gave out"}])
     start = {"key_id": {"S": caller.key_id}, "sort_key": {"S": position}} if position else None
     query = InboxRecord.query(caller.key_id, scan_index_forward=False, limit=limit, last_evaluated_key=start)

@@ -60,7 +60,7 @@ def read_token(token: object) -> tuple[str, str]:
     try:
         data = json.loads(_unb64(payload))
         tenant_id, owner, expires = str(data["t"]), str(data["o"]), int(data["e"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):  # OverflowError: "e": Infinity or 1e400
         raise Unauthorized("The link is not valid.") from None
     if not TENANT_ID.match(tenant_id):
         raise Unauthorized("The link is not valid.")

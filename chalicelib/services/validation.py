@@ -12,6 +12,15 @@ from chalicelib.errors import ValidationFailed
 M = TypeVar("M", bound=BaseModel)
 
 
+def present(*names: str, exactly_one: bool) -> dict[str, Any]:
+    """JSON Schema for a rule a model checks in code: at least one (or exactly one) of these keys is given as text.
+
+    Only for the OpenAPI document, so that what it calls valid is what the service accepts.
+    """
+    branches = [{"required": [name], "properties": {name: {"type": "string"}}} for name in names]
+    return {"oneOf" if exactly_one else "anyOf": branches}
+
+
 class StrictInput(BaseModel):
     """Base of every input model: unknown keys are refused, strings trimmed, types strict."""
 

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -25,6 +26,7 @@ class LocalRun:
     schedule_scale: float = 1.0
     process: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
+    _drain: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
@@ -45,9 +47,17 @@ class LocalRun:
                 raise RuntimeError("local run exited:\n" + "".join(self.output))
             self.output.append(line)
             if line.startswith("Serving on"):
+                self._drain = threading.Thread(target=self._read_output, daemon=True)
+                self._drain.start()
                 self._wait_for_health(deadline)
                 return self
         raise RuntimeError("local run did not start:\n" + "".join(self.output))
+
+    def _read_output(self) -> None:
+        """Keep reading what the run prints (a log line per request): a full pipe would stall the server."""
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
 
     def _wait_for_health(self, deadline: float) -> None:
         while time.monotonic() < deadline:
@@ -77,22 +87,44 @@ class LocalRun:
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"null")
 
-    def operator(self, function: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Call an operator function through the CLI, as an operator of this local run would."""
+    def invoke(self, function: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Run an operator function against this run's tables, as an operator would with the CLI."""
         from devtools.run_local import local_environment
 
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADVAULT_", "DYNAMODB_"))}
         env.update(local_environment(self.data_dir.resolve(), f"http://127.0.0.1:{self.ddb_port}", self.base_url))
         done = subprocess.run([sys.executable, "-m", "chalicelib.cli", "invoke", function, json.dumps(payload)],
                               cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=60, check=False)
-        answer = json.loads(done.stdout)
+        return json.loads(done.stdout)
+
+    def operator(self, function: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """``invoke``, for a test that needs the call to succeed."""
+        answer = self.invoke(function, payload)
         assert "error" not in answer, answer
         return answer
+
+    def outbox(self) -> str:
+        """Every message the run sent (e-mail and SMS), as one text."""
+        import email
+
+        texts = []
+        for path in sorted((self.data_dir / "outbox").glob("*")):
+            if path.suffix == ".eml":
+                payload = email.message_from_bytes(path.read_bytes()).get_payload(decode=True)
+                texts.append(payload.decode() if isinstance(payload, bytes) else "")
+            else:
+                texts.append(path.read_text())
+        return "\n".join(texts)
 
     def stop(self) -> str:
         """Ctrl-C, as a person would; returns everything the run printed."""
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
-            rest, _ = self.process.communicate(timeout=30)
-            self.output.append(rest)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # SIGINT is ignored in a shell's background jobs
+                self.process.send_signal(signal.SIGTERM)
+                self.process.wait(timeout=30)
+        if self._drain is not None:
+            self._drain.join(timeout=10)
         return "".join(self.output)

@@ -31,6 +31,8 @@ def test_preflight_answers_an_origin_only_while_a_widget_key_allows_it(client, i
     assert "POST" in allowed.headers["Access-Control-Allow-Methods"]
     assert allowed.headers["Vary"] == "Origin"
 
+    assert_error(preflight(client, "/v1/leads", SHOP, method="DELETE"), 403, "forbidden")
+    assert_error(preflight(client, "/v1/fields", SHOP, method="POST"), 403, "forbidden")
     foreign = preflight(client, "/v1/leads", "https://evil.example")
     assert_error(foreign, 403, "forbidden")
     assert "Access-Control-Allow-Origin" not in foreign.headers
@@ -46,7 +48,7 @@ def test_preflight_stays_open_while_another_key_still_allows_the_origin(client, 
     issue_key("widget", allowed_origins=[SHOP, "https://blog.example.com"])
     operator("admin_revoke_api_key", {"tenant_id": tenant, "key_id": first["key_id"]})
     assert preflight(client, "/v1/privacy-requests/req_x/verify", SHOP).status_code == 204
-    assert preflight(client, "/v1/consents", "https://blog.example.com").status_code == 204
+    assert preflight(client, "/v1/policies/current", "https://blog.example.com", method="GET").status_code == 204
 
 
 @pytest.mark.parametrize("origin", ["null", "", "file://", "https://shop.example.com/path", "x" * 300])

@@ -1,9 +1,11 @@
-"""The OpenAPI document describes exactly the routes the app serves, with the models it validates."""
+"""The OpenAPI document describes exactly the routes the app serves, with the models it validates and answers with."""
 
 from __future__ import annotations
 
+import pytest
+
 import app as app_module
-from chalicelib.api.openapi import OPERATIONS
+from chalicelib.api.operations import OPERATIONS
 from tests.support.http import body_of
 
 
@@ -19,21 +21,63 @@ def test_document_and_routes_match_exactly(client):
 
 def test_request_bodies_are_the_validation_models(client):
     document = body_of(client.http.get("/v1/openapi.json"))
-    lead = document["components"]["schemas"]["LeadInput"]
+    schemas = document["components"]["schemas"]
+    lead = schemas["LeadInput"]
     assert lead["additionalProperties"] is False
     assert {"name", "phone", "email", "consent", "fields", "date_of_birth", "utm", "source"} <= set(lead["properties"])
-    calls = document["components"]["schemas"]["CallBatchInput"]
+    # The lead's consent and the consent ledger's input are different models with different names.
+    assert set(schemas["LeadConsentInput"]["properties"]) == {"purposes", "policy_version"}
+    assert "grants" in schemas["ConsentInput"]["properties"]
+    calls = schemas["CallBatchInput"]
     assert calls["properties"]["events"]["maxItems"] == 100
     assert document["paths"]["/v1/calls"]["post"]["x-roles"] == ["agent"]
 
 
-def test_every_keyed_route_declares_its_roles_and_key(client):
+def test_responses_are_the_response_models(client):
+    document = body_of(client.http.get("/v1/openapi.json"))
+    schemas = document["components"]["schemas"]
+    created = document["paths"]["/v1/leads"]["post"]["responses"]
+    assert created["201"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/LeadAnswer"}
+    assert created["200"] == created["201"]
+    assert created["201"]["links"]["getLead"]["parameters"] == {"lead_id": "$response.body#/lead_id"}
+    view = schemas["LeadView"]
+    assert view["additionalProperties"] is False and "consents" in view["required"]
+    assert schemas["CallResult"]["required"] == ["client_event_id", "status"]
+    assert "null" not in str(schemas["CallResult"]["properties"]["reason"])  # left out, never null
+    assert document["paths"]["/v1/health"]["get"]["responses"]["200"]["headers"]["Cache-Control"]
+
+
+def test_every_operation_documents_the_errors_it_can_answer(client):
     document = body_of(client.http.get("/v1/openapi.json"))
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
+            statuses = set(operation["responses"])
+            assert "415" in statuses, (path, method)
+            assert "4XX" not in statuses and not any(status.startswith("5") for status in statuses)
             if operation["security"]:
-                assert operation["x-roles"], (path, method)
-            assert "4XX" in operation["responses"]
+                assert operation["x-roles"] and {"401", "403"} <= statuses, (path, method)
+                if method == "post":
+                    assert "409" in statuses
+                    assert any(p["name"] == "Idempotency-Key" for p in operation["parameters"]), (path, method)
+            if method in ("post", "patch"):
+                assert {"400", "413"} <= statuses, (path, method)
+            if "{" in path:
+                assert "404" in statuses, (path, method)
+    error = document["components"]["responses"]["Error404"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/Error"}
+    assert document["paths"]["/v1/preferences"]["get"]["parameters"][0]["name"] == "token"
+    assert {p["name"] for p in document["paths"]["/v1/leads"]["get"]["parameters"]} == {"limit", "cursor"}
+
+
+def test_two_models_of_one_name_are_refused():
+    from chalicelib.api.openapi import _Schemas
+
+    schemas = _Schemas()
+    schemas.ref("chalicelib.services.consents:ConsentInput", "validation")
+    schemas.ref("chalicelib.services.consents:ConsentInput", "validation")  # the same model again is fine
+    schemas.schemas["LeadConsentInput"] = {"type": "object"}
+    with pytest.raises(ValueError, match="LeadConsentInput"):
+        schemas.ref("chalicelib.services.leads.inputs:LeadInput", "validation")
 
 
 def test_document_is_valid_openapi_3_1():
@@ -42,3 +86,33 @@ def test_document_is_valid_openapi_3_1():
     from chalicelib.api.openapi import document
 
     validate(document())
+
+
+def test_answers_are_held_against_the_document():
+    from tests.support.documented import check_answer
+
+    check_answer("GET", "/v1/health", 200, {"Content-Type": "application/json", "Cache-Control": "no-store"},
+                 b'{"status": "ok"}')
+    with pytest.raises(AssertionError, match="not documented"):
+        check_answer("GET", "/v1/health", 404, {"Content-Type": "application/json"}, b"{}")
+    with pytest.raises(AssertionError, match="extra"):
+        check_answer("GET", "/v1/health", 200, {"Content-Type": "application/json", "Cache-Control": "no-store"},
+                     b'{"status": "ok", "extra": 1}')
+    with pytest.raises(AssertionError, match="Cache-Control"):
+        check_answer("GET", "/v1/health", 200, {"Content-Type": "application/json"}, b'{"status": "ok"}')
+    with pytest.raises(AssertionError, match="Content-Type"):
+        check_answer("GET", "/v1/me", 401, {"Content-Type": "text/html"}, b"<p>no</p>")
+
+
+def test_an_operation_may_answer_other_content_than_json():
+    from chalicelib.api.openapi import _operation, _Schemas
+    from chalicelib.api.operations import Operation
+
+    page = Operation("getPage", "A page", None, {"type": "string"}, content_type="text/html",
+                     cache_control="public, max-age=300")
+    documented = _operation("/v1/pages/x", "get", page, _Schemas())
+    success = documented["responses"]["200"]
+    assert success["content"] == {"text/html": {"schema": {"type": "string"}}}
+    assert success["headers"]["Cache-Control"]["schema"]["const"] == "public, max-age=300"
+    assert documented["responses"]["415"] == {"$ref": "#/components/responses/Error415"}
+    assert documented["security"] == [] and "x-roles" not in documented

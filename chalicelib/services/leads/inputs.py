@@ -6,12 +6,14 @@ import unicodedata
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator, model_validator
 
 from chalicelib.services.purposes import Purpose
-from chalicelib.services.validation import StrictInput, field_error
+from chalicelib.services.validation import StrictInput, field_error, present
 
 Text200 = Annotated[str, StringConstraints(max_length=200)]
+Email = Annotated[str, StringConstraints(min_length=3, max_length=254),
+                  WithJsonSchema({"type": "string", "format": "email", "minLength": 3, "maxLength": 254})]
 STAGES = ("new", "contacted", "qualified", "won", "lost")
 
 
@@ -23,7 +25,7 @@ def clean_text(value: str) -> str:
     return value
 
 
-class ConsentInput(StrictInput):
+class LeadConsentInput(StrictInput):
     purposes: list[Purpose] = Field(max_length=7)
     policy_version: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[\w.\-]+$")]
 
@@ -37,12 +39,20 @@ class UtmInput(StrictInput):
 
 
 class LeadInput(StrictInput):
+    model_config = ConfigDict(json_schema_extra={
+        **present("phone", "email", exactly_one=False),
+        "examples": [{"name": "Asha Rao", "phone": "+91 98450 12345", "email": "asha.rao@example.com",
+                      "source": "web", "consent": {"purposes": ["contact", "marketing_email"],
+                                                   "policy_version": "2026-11"},
+                      "utm": {"source": "newsletter", "campaign": "winter"}}],
+    })
+
     name: Text200 | None = None
     phone: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
-    email: Annotated[str, StringConstraints(min_length=3, max_length=254)] | None = None
+    email: Email | None = None
     source: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z0-9_\-]+$")] = "web"
     fields: dict[Annotated[str, StringConstraints(max_length=64)], Any] = Field(default_factory=dict, max_length=50)
-    consent: ConsentInput | None = None
+    consent: LeadConsentInput | None = None
     date_of_birth: Annotated[str, StringConstraints(max_length=10)] | None = None
     utm: UtmInput | None = None
 
@@ -72,6 +82,8 @@ class LeadInput(StrictInput):
 
 
 class LeadPatch(StrictInput):
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1, "examples": [{"stage": "contacted"}]})
+
     stage: Annotated[str, StringConstraints(pattern=r"^(new|contacted|qualified|won|lost)$")] | None = None
     assigned_agent: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
     fields: dict[Annotated[str, StringConstraints(max_length=64)], Any] | None = Field(default=None, max_length=50)

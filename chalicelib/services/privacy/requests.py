@@ -14,7 +14,7 @@ import zlib
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import StrictBool
+from pydantic import ConfigDict, StrictBool
 
 from chalicelib import clock
 from chalicelib.errors import Forbidden, Gone, LeadVaultError, NotFound, RateLimited
@@ -22,7 +22,7 @@ from chalicelib.services import audit
 from chalicelib.services.auth import Caller
 from chalicelib.services.people import identify
 from chalicelib.services.tenancy import retention_days
-from chalicelib.services.validation import StrictInput, parse_input
+from chalicelib.services.validation import StrictInput, parse_input, present
 from chalicelib.store.base import plain
 from chalicelib.store.privacy import WORK_SHARDS, ExportRecord, PrivacyRequestRecord
 from chalicelib.vault import envelope
@@ -54,6 +54,9 @@ class CodeExpired(Gone):
 
 
 class RequestInput(StrictInput):
+    model_config = ConfigDict(json_schema_extra={**present("email", "phone", exactly_one=True),
+                                                 "examples": [{"type": "access", "email": "asha.rao@example.com"}]})
+
     type: Literal["erasure", "access"]
     email: str | None = None
     phone: str | None = None
