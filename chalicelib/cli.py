@@ -28,6 +28,15 @@ def cmd_init(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reindex_origins(_args: argparse.Namespace) -> int:
+    from chalicelib import invocation
+    from chalicelib.services.api_keys import reindex_origins
+
+    with invocation.invocation():
+        _print({"widget_keys_indexed": reindex_origins()})
+    return 0
+
+
 def cmd_invoke(args: argparse.Namespace) -> int:
     from chalicelib.admin import OPERATOR_FUNCTIONS, invoke_operator
     from chalicelib.runtime import LocalContext
@@ -67,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description="LeadVault operator CLI")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("init", help="create every table (idempotent)").set_defaults(run=cmd_init)
+    commands.add_parser("reindex-origins", help="index live widget keys' origins for CORS (idempotent)").set_defaults(
+        run=cmd_reindex_origins)
     invoke = commands.add_parser("invoke", help="run an operator function and print its JSON")
     invoke.add_argument("function")
     invoke.add_argument("payload", nargs="?", default="{}")

@@ -49,6 +49,15 @@ def configure_environment(data_dir: Path, ddb_endpoint: str, public_url: str) ->
     os.environ.update(local_environment(data_dir, ddb_endpoint, public_url))
 
 
+def reindex_demo_origins() -> None:
+    """Data of a run older than the CORS origin index gets its widget keys indexed (idempotent)."""
+    from chalicelib import invocation
+    from chalicelib.services.api_keys import reindex_origins
+
+    with invocation.invocation():
+        reindex_origins()
+
+
 def ensure_demo_tenant(data_dir: Path, port: int) -> dict[str, Any]:
     """Create the demo tenant, its keys and a demo policy once; later runs only say where it is."""
     from chalicelib import invocation
@@ -99,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         from chalicelib.store.schema import create_tables
 
         print(f"Tables: {json.dumps(create_tables())}")
+        reindex_demo_origins()
         ensure_demo_tenant(data_dir, args.port)
         print(f"Privacy portal: http://{args.host}:{args.port}/v1/pages/privacy#key=<the widget key>", flush=True)
         scheduler = start_scheduler(args.schedule_scale)

@@ -72,7 +72,7 @@ def endpoint(
                 except Exception as exc:  # noqa: BLE001 - the contract's 500, logged without input
                     log_exception("unhandled_error", exc, route=path)
                     response = error_response(InternalError())
-                _allow_origin(response, caller, headers.get("origin"))
+                _allow_origin(response, caller, headers.get("origin"), roles)
                 status = response.status_code
                 _log_request(request, path, status, started, caller)
                 return response
@@ -121,13 +121,22 @@ def _call(request: Any, headers: dict[str, str], caller: Any) -> Call:
                 source_ip=identity.get("sourceIp"))
 
 
-def _allow_origin(response: Response, caller: Any, origin: str | None) -> None:
-    """CORS for a widget key used from one of its own origins, on successes and errors alike."""
-    if origin is None or getattr(caller, "role", None) != "widget" or not caller.allowed_origins:
+def _allow_origin(response: Response, caller: Any, origin: str | None, roles: tuple[str, ...] | None) -> None:
+    """CORS for a widget key used from one of its own origins, on successes and errors alike.
+
+    A key refused before it is known (unknown, revoked, wrong origin) still gets the header when
+    the origin passes a preflight, so the widget can show why instead of "could not reach".
+    """
+    if origin is None or not roles or "widget" not in roles:
         return
     from chalicelib.services import cors
 
-    if cors.key_allows(caller.allowed_origins, origin):
+    if caller is None:
+        allowed = cors.preflight_allows(origin) if response.status_code in (401, 403) else None
+        if allowed:
+            response.headers.update(cors.response_headers(allowed))
+        return
+    if caller.role == "widget" and caller.allowed_origins and cors.key_allows(caller.allowed_origins, origin):
         response.headers.update(cors.response_headers(cors.normalise(origin) or origin))
 
 

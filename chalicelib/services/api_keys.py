@@ -125,3 +125,13 @@ def revoke_key(payload: object, actor_key_id: str = audit.OPERATOR) -> dict[str,
     if record.allowed_origins:
         cors.unregister_key(record.key_id, list(record.allowed_origins))
     return {"revoked": True}
+
+
+def reindex_origins() -> int:
+    """Put every live widget key's origins in the CORS index (keys issued before the index existed)."""
+    indexed = 0
+    for record in ApiKeyRecord.scan(ApiKeyRecord.role == "widget"):
+        if record.revoked_at is None and record.allowed_origins:
+            cors.register_key(record.key_id, list(record.allowed_origins))
+            indexed += 1
+    return indexed

@@ -14,7 +14,10 @@
   var script = document.currentScript;
   var API = script.src.replace(/\/v1\/widget\.js(?:[?#].*)?$/, "");
   var fragment = new URLSearchParams(window.location.hash.slice(1));
-  var KEY = script.getAttribute("data-key") || fragment.get("key") || "";
+  // A key in the fragment is honoured only on LeadVault's own pages: on a tenant's site a link
+  // could otherwise swap in another tenant's key and send the visitor's data there.
+  var ownPage = new URL(API, window.location.href).origin === window.location.origin;
+  var KEY = script.getAttribute("data-key") || (ownPage && fragment.get("key")) || "";
   var TENANT = KEY.split(".")[1] || "none";
   var STORE = "leadvault.consent." + TENANT;
   var REQUEST_STORE = "leadvault.request." + TENANT;
@@ -59,7 +62,7 @@
     return node;
   }
 
-  function uid(prefix) { counter += 1; return "lv-" + prefix + "-" + counter; }
+  function uid(prefix) { counter += 1; return "lv-" + prefix.replace(/[^A-Za-z0-9_-]/g, "-") + "-" + counter; }
 
   function randomId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -160,7 +163,7 @@
   }
 
   function showError(form, target, message) {
-    var node = form.querySelector("#" + target.id + "-error");
+    var node = document.getElementById(target.id + "-error");
     if (!node) return false;
     node.textContent = message;
     node.hidden = false;
@@ -423,6 +426,7 @@
       el("p", { "class": "lv-error", id: "", hidden: true })
     ]);
     types.lastChild.id = types.id + "-error";
+    types.setAttribute("aria-describedby", types.lastChild.id);
     var button = el("button", { type: "submit", "class": "lv-button", text: "Send me a code" });
     var form = el("form", { "class": "lv-form", novalidate: true, "aria-label": "Privacy request" }, [
       types,
@@ -474,20 +478,28 @@
     var result = el("div", {});
     var restart = el("button", { type: "button", "class": "lv-button lv-secondary", text: "Start a new request" });
     restart.addEventListener("click", function () {
+      window.clearTimeout(timer);
       window.sessionStorage.removeItem(REQUEST_STORE);
       mountPortal(root);
     });
     var timer = null;
+    var delay = 2000;
 
     async function refresh() {
       var answer = await api("GET", "/v1/privacy-requests/" + encodeURIComponent(request.request_id));
-      if (answer.status !== 200) { status.textContent = errorOf(answer).message; return; }
+      if (answer.status !== 200) {
+        status.textContent = errorOf(answer).message;
+        var transient = answer.status === 0 || answer.status === 429 || answer.status >= 500;
+        if (transient) { delay = Math.min(delay * 2, 30000); timer = window.setTimeout(refresh, delay); }
+        return;
+      }
+      delay = 2000;
       var state = answer.body;
       status.textContent = STATUS_TEXT[state.status] || state.status;
       verify.hidden = state.status !== "pending_verification";
       if (state.status === "completed") showResult(state);
       if (["completed", "rejected", "expired"].indexOf(state.status) < 0 && state.status !== "pending_verification") {
-        timer = window.setTimeout(refresh, 2000);
+        timer = window.setTimeout(refresh, delay);
       }
     }
 

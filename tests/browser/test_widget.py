@@ -17,7 +17,8 @@ def admin_headers(service) -> dict[str, str]:
 def test_a_lead_goes_through_the_widget_with_errors_shown_by_their_fields(service, site, page, screenshots):
     tenant_id = service.keys()["admin"].split(".")[1]
     service.operator("admin_define_fields", {"tenant_id": tenant_id, "fields": [
-        {"name": "roof_size_m2", "type": "number", "category": "commercial"}]})
+        {"name": "roof_size_m2", "type": "number", "category": "commercial"},
+        {"name": "notes", "type": "string", "category": "other"}]})
     cors_answers = []
     page.on("response", lambda r: cors_answers.append(r.headers.get("access-control-allow-origin"))
             if r.url.endswith("/v1/leads") and r.request.method == "POST" else None)
@@ -29,7 +30,14 @@ def test_a_lead_goes_through_the_widget_with_errors_shown_by_their_fields(servic
     phone = form.get_by_label("Phone")
     phone.fill("12")
     form.get_by_label("Roof size m2").fill("42")
+    notes = form.get_by_label("Notes")
+    notes.fill("x" * 600)  # longer than a declared text field takes
     form.get_by_role("button", name="Send").click()
+    expect(notes).to_have_attribute("aria-invalid", "true")  # a custom field's error sits by that field
+    expect(notes).to_be_focused()
+    notes.fill("South-facing roof")
+    form.get_by_role("button", name="Send").click()
+    expect(notes).not_to_have_attribute("aria-invalid", "true")
     expect(phone).to_have_attribute("aria-invalid", "true")
     expect(phone).to_have_accessible_description(re.compile("not a valid", re.I))
     expect(phone).to_be_focused()
@@ -56,7 +64,7 @@ def test_a_lead_goes_through_the_widget_with_errors_shown_by_their_fields(servic
     assert status == 200 and len(listed["items"]) == 1
     lead = listed["items"][0]
     status, full = service.request("GET", f"/v1/leads/{lead['lead_id']}", headers=admin_headers(service))
-    assert full["phone"] == "+919845012345" and full["fields"] == {"roof_size_m2": 42}
+    assert full["phone"] == "+919845012345" and full["fields"] == {"roof_size_m2": 42, "notes": "South-facing roof"}
     assert {"contact", "marketing_email"} <= set(full["consents"]) and "marketing_sms" not in full["consents"]
 
 

@@ -140,3 +140,35 @@ def test_preferences_links_open_the_page_with_the_token_out_of_server_logs(table
 
     url = preferences_url(tenant, "lead_x")
     assert "/v1/pages/preferences#token=" in url and "?" not in url
+
+
+def test_a_refused_key_is_readable_by_the_widget_only_from_an_indexed_origin(client, issue_key, operator, tenant):
+    key = issue_key("widget", allowed_origins=[SHOP])
+    operator("admin_revoke_api_key", {"tenant_id": tenant, "key_id": key["key_id"]})
+    issue_key("widget", allowed_origins=[SHOP])  # the site still has a live key
+    body = {"visitor_id": "visitor-0003", "grants": {"functional": True}, **POLICY}
+    revoked = post(client, "/v1/consents", body, bearer(key, Origin=SHOP))
+    assert_error(revoked, 401, "unauthorized")
+    assert revoked.headers["Access-Control-Allow-Origin"] == SHOP
+    elsewhere = post(client, "/v1/consents", body, bearer(key, Origin="https://evil.example"))
+    assert_error(elsewhere, 401, "unauthorized")
+    assert "Access-Control-Allow-Origin" not in elsewhere.headers
+
+
+def test_reindexing_restores_the_origins_of_live_widget_keys_only(client, issue_key, operator, tenant):
+    from chalicelib import invocation
+    from chalicelib.services.api_keys import reindex_origins
+    from chalicelib.store.claims import CorsOriginRecord, cors_key
+
+    live = issue_key("widget", allowed_origins=[SHOP])
+    revoked = issue_key("widget", allowed_origins=["https://old.example.com"])
+    operator("admin_revoke_api_key", {"tenant_id": tenant, "key_id": revoked["key_id"]})
+    with invocation.invocation():
+        for origin in (SHOP, "https://old.example.com"):
+            CorsOriginRecord(cors_key(origin)).delete()  # as for keys issued before the index
+    assert preflight(client, "/v1/leads", SHOP).status_code == 403
+    with invocation.invocation():
+        assert reindex_origins() == 1
+    assert preflight(client, "/v1/leads", SHOP).status_code == 204
+    assert preflight(client, "/v1/leads", "https://old.example.com").status_code == 403
+    assert live["key_id"]
