@@ -140,37 +140,6 @@ def _allow_origin(response: Response, caller: Any, origin: str | None, roles: tu
         response.headers.update(cors.response_headers(cors.normalise(origin) or origin))
 
 
-def preflight(blueprint: Blueprint, path: str, methods: tuple[str, ...]) -> Callable[..., Response]:
-    """Answer a browser's CORS preflight for ``path``: only origins some live widget key allows."""
-
-    def view(**_path_params: str) -> Response:
-        from chalicelib.errors import Forbidden
-        from chalicelib.services import cors
-
-        request = blueprint.current_request
-        started = time.perf_counter()
-        with invocation.invocation():
-            headers = {name.lower(): value for name, value in (request.headers or {}).items()}
-            try:
-                if headers.get("access-control-request-method") not in methods:
-                    raise Forbidden("Browsers may not use this method here.")
-                origin = cors.preflight_allows(headers.get("origin"))
-                if origin is None:
-                    raise Forbidden("This origin may not call the API from a browser.")
-                response = Response(body="", status_code=204, headers=cors.preflight_headers(origin, methods))
-            except LeadVaultError as error:
-                response = error_response(error)
-            except Exception as exc:  # noqa: BLE001 - the contract's 500, logged without input
-                log_exception("unhandled_error", exc, route=path)
-                response = error_response(InternalError())
-            _log_request(request, path, response.status_code, started, None)
-            return response
-
-    view.__name__ = "preflight_" + "".join(c if c.isalnum() else "_" for c in path).strip("_")
-    blueprint.route(path, methods=["OPTIONS"])(view)
-    return view
-
-
 def _log_request(request: Any, route: str, status: int, started: float, caller: Any) -> None:
     """One line per request: route template and ids we minted, never paths, queries or bodies."""
     context = request.context or {}

@@ -12,7 +12,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.endpoint import Call, endpoint, preflight
+from chalicelib.api.endpoint import Call, endpoint
 
 web = Blueprint(__name__)
 
@@ -63,5 +63,19 @@ def get_fields(call: Call) -> Any:
     return list_fields(call.caller.tenant_id)
 
 
+def _preflight(path: str, methods: tuple[str, ...]) -> None:
+    """Register the CORS preflight of one route the widget calls: only origins a live widget key allows."""
+
+    def answer(call: Call, **_path_params: str) -> Response:
+        from chalicelib.services import cors
+
+        headers = cors.preflight(call.headers.get("origin"), call.headers.get("access-control-request-method"),
+                                 methods)
+        return Response(body="", status_code=204, headers=headers)
+
+    answer.__name__ = "preflight_" + "".join(c if c.isalnum() else "_" for c in path).strip("_")
+    endpoint(web, path, methods=("OPTIONS",), roles=None)(answer)
+
+
 for _path, _methods in BROWSER_ROUTES.items():
-    preflight(web, _path, _methods)
+    _preflight(_path, _methods)

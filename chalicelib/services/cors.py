@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from chalicelib.config import get_settings
+from chalicelib.errors import Forbidden
 from chalicelib.store.claims import CorsOriginRecord, cors_key
 
 ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key"
@@ -60,6 +61,16 @@ def preflight_allows(origin: str | None) -> str | None:
     except CorsOriginRecord.DoesNotExist:
         return None
     return origin if record.key_ids else None
+
+
+def preflight(origin: str | None, requested_method: str | None, methods: tuple[str, ...]) -> dict[str, str]:
+    """The headers that let a browser go ahead, or Forbidden for a method or origin we do not serve."""
+    if requested_method not in methods:
+        raise Forbidden("Browsers may not use this method here.")
+    allowed = preflight_allows(origin)
+    if allowed is None:
+        raise Forbidden("This origin may not call the API from a browser.")
+    return preflight_headers(allowed, methods)
 
 
 def preflight_headers(origin: str, methods: tuple[str, ...]) -> dict[str, str]:
