@@ -15,10 +15,13 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def parse_timestamp(value: str) -> datetime:
-    """Parse an ISO 8601 time; a naive value is taken as UTC. ValueError for what is not one, or not in UTC's range."""
+def parse_timestamp(value: str, naive_is_utc: bool = True) -> datetime:
+    """Parse an ISO 8601 time; a naive value is taken as UTC (or refused). ValueError for what is not one,
+    or not in UTC's range."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
+        if not naive_is_utc:
+            raise ValueError("no time zone")
         parsed = parsed.replace(tzinfo=UTC)
     try:
         return parsed.astimezone(UTC)

@@ -58,12 +58,9 @@ class CallEventInput(StrictInput):
     @classmethod
     def _time(cls, value: str) -> str:
         try:
-            zoned = datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
-            moment = clock.parse_timestamp(value) if zoned else None
+            moment = clock.parse_timestamp(value, naive_is_utc=False)
         except ValueError:
-            moment = None
-        if moment is None:
-            raise ValueError("an ISO 8601 time with a zone, like 2026-11-22T10:00:00Z")
+            raise ValueError("an ISO 8601 time with a zone, like 2026-11-22T10:00:00Z") from None
         if not EARLIEST_CALL <= moment.year <= LATEST_CALL:  # shift windows reach hours around it
             raise ValueError(f"a time between {EARLIEST_CALL} and {LATEST_CALL}")
         return value
