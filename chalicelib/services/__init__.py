@@ -1,1 +1,1 @@
-"""Use cases: plain Python, no Chalice, testable without HTTP."""
+"""Use cases: plain Python, framework-free, testable without HTTP."""

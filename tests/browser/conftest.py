@@ -100,7 +100,7 @@ def site(service: LocalRun) -> Iterator[TenantSite]:
     """The demo tenant's site on its own origin, with a widget key that allows just that origin."""
     port = free_port()
     origin = f"http://localhost:{port}"
-    demo = service.operator("admin_issue_api_key", {"tenant_id": service.keys()["admin"].split(".")[1],
+    demo = service.operator("admin_issue_api_key", {"tenant_id": tenant_of(service),
                                                      "role": "widget", "allowed_origins": [origin]})
     page = (SITE_PAGE.read_text().replace("{{API}}", service.base_url).replace("{{KEY}}", demo["api_key"]))
     tenant_site = TenantSite(port=port, page=page)
@@ -130,6 +130,15 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
     target.mkdir(parents=True, exist_ok=True)
     return target
+
+
+def admin_headers(service: LocalRun) -> dict[str, str]:
+    return {"Authorization": f"Bearer {service.keys()['admin']}"}
+
+
+def tenant_of(service: LocalRun) -> str:
+    """The demo tenant's id, read off its admin key (``lv.<tenant_id>.<key_id>.<secret>``)."""
+    return service.keys()["admin"].split(".")[1]
 
 
 def accessibility_violations(page: Any) -> list[dict[str, Any]]:

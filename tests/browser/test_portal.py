@@ -8,12 +8,8 @@ import time
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import accessibility_violations
+from tests.browser.conftest import accessibility_violations, admin_headers
 from tests.support import outbox
-
-
-def admin_headers(service) -> dict[str, str]:
-    return {"Authorization": f"Bearer {service.keys()['admin']}"}
 
 
 def new_lead(service, email: str, phone: str) -> str:

@@ -7,15 +7,11 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import accessibility_violations
-
-
-def admin_headers(service) -> dict[str, str]:
-    return {"Authorization": f"Bearer {service.keys()['admin']}"}
+from tests.browser.conftest import accessibility_violations, admin_headers, tenant_of
 
 
 def test_a_lead_goes_through_the_widget_with_errors_shown_by_their_fields(service, site, page, screenshots):
-    tenant_id = service.keys()["admin"].split(".")[1]
+    tenant_id = tenant_of(service)
     service.operator("admin_define_fields", {"tenant_id": tenant_id, "fields": [
         {"name": "roof_size_m2", "type": "number", "category": "commercial"},
         {"name": "notes", "type": "string", "category": "other"}]})
@@ -90,7 +86,7 @@ def test_refusing_cookies_by_keyboard_tracks_nothing_and_is_remembered(service, 
 
     storage = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
     stored = {name: json.loads(value) for name, value in json.loads(storage).items()}
-    assert list(stored) == [f"leadvault.consent.{service.keys()['admin'].split('.')[1]}"]
+    assert list(stored) == [f"leadvault.consent.{tenant_of(service)}"]
     choice = next(iter(stored.values()))
     assert choice["grants"] == {"performance": False, "functional": False, "advertising": False}
     assert page.evaluate("document.cookie") == "" and page.context.cookies() == []

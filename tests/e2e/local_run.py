@@ -105,16 +105,9 @@ class LocalRun:
 
     def outbox(self) -> str:
         """Every message the run sent (e-mail and SMS), as one text."""
-        import email
+        from tests.support.outbox import messages
 
-        texts = []
-        for path in sorted((self.data_dir / "outbox").glob("*")):
-            if path.suffix == ".eml":
-                payload = email.message_from_bytes(path.read_bytes()).get_payload(decode=True)
-                texts.append(payload.decode() if isinstance(payload, bytes) else "")
-            else:
-                texts.append(path.read_text())
-        return "\n".join(texts)
+        return "\n".join(message["text"] for message in messages(self.data_dir / "outbox"))
 
     def stop(self) -> str:
         """Ctrl-C, as a person would; returns everything the run printed."""

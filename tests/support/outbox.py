@@ -25,18 +25,18 @@ def messages(outbox: Path | None = None) -> list[dict[str, str]]:
 
 
 def last_code(to: str, outbox: Path | None = None) -> str:
-    for message in reversed(messages(outbox)):
-        if message["to"] == to:
-            match = re.search(r"code is (\d{6})", message["text"])
-            if match:
-                return match.group(1)
-    raise AssertionError(f"no code sent to {to}")
+    return _last_match(to, r"code is (\d{6})", "code", outbox)
 
 
 def preferences_token(to: str, outbox: Path | None = None) -> str:
+    return _last_match(to, r"token=([A-Za-z0-9_\-.]+)", "preferences link", outbox)
+
+
+def _last_match(to: str, pattern: str, what: str, outbox: Path | None) -> str:
+    """The pattern's group in the newest message to ``to`` that has it."""
     for message in reversed(messages(outbox)):
         if message["to"] == to:
-            match = re.search(r"token=([A-Za-z0-9_\-.]+)", message["text"])
+            match = re.search(pattern, message["text"])
             if match:
                 return match.group(1)
-    raise AssertionError(f"no preferences link sent to {to}")
+    raise AssertionError(f"no {what} sent to {to}")
