@@ -56,6 +56,10 @@ def _operations() -> None:
         widget = invoke_operator("admin_issue_api_key", {**payload, "role": "widget"}, LocalContext("b"))
         cors_costs(client, payload)
         lead_costs(client, widget)
+        budget_costs(client, widget, key)
+        # A load test is one client sending hundreds of leads: the operator lifts that client's budget.
+        invoke_operator("admin_set_budgets", {"tenant_id": tenant["tenant_id"], "budgets": {
+            "leads_per_client_hour": 100_000, "leads_per_key_hour": 100_000}}, LocalContext("b"))
         lead_throughput(client, widget)
         agent = invoke_operator("admin_issue_api_key", {**payload, "role": "agent", "agent_id": "bench-agent"},
                                 LocalContext("b"))
@@ -104,6 +108,58 @@ def lead_costs(client: Any, widget: dict[str, str]) -> None:
     assert merged.status_code == 200, merged.body
     replayed = measure("replayed_lead", lambda: post_lead(client, widget, LEAD, "bench-new"))
     assert replayed.status_code == 201, replayed.body
+
+
+_READS = ("GetItem", "BatchGetItem", "Query", "Scan")
+_WRITE_CALLS = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+
+
+def _split(meter: Any) -> tuple[int, int]:
+    ops = meter.operations
+    return sum(ops[name] for name in _WRITE_CALLS), sum(ops[name] for name in _READS)
+
+
+def budget_costs(client: Any, widget: dict[str, str], admin: dict[str, str]) -> None:
+    """What the public budgets add to a request: the same request with the widget key (budgets spent)
+    and with a staff key (no budgets), and the calls of a new lead, with and without a message to send."""
+    import json
+
+    from bench.ddb_meter import metered
+
+    def request(key: dict[str, str], path: str, body: dict[str, Any]) -> Any:
+        return client.http.post(path, body=json.dumps(body), headers={
+            "Authorization": f"Bearer {key['api_key']}", "Content-Type": "application/json"})
+
+    cases = {
+        "consents": ("/v1/consents", lambda n: {"visitor_id": f"bench-visitor-{n}", "grants": {"performance": True},
+                                                "policy_version": "2026-11"}),
+        "privacy_requests": ("/v1/privacy-requests", lambda n: {"type": "access", "email": f"b{n}@example.org"}),
+    }
+    for name, (path, body) in cases.items():
+        costs = {}
+        for role, key in (("widget", widget), ("staff", admin)):
+            request(key, path, body(f"warm-{role}"))
+            with metered() as meter:
+                answer = request(key, path, body(role))
+            assert answer.status_code in (201, 202), answer.body
+            costs[role] = (*_split(meter), meter.wcu)
+        figure("budget_extra_write_calls", costs["widget"][0] - costs["staff"][0], operation=name,
+               meaning="write calls a public request makes beyond the same request by staff (target <= 1)")
+        figure("budget_extra_read_calls", costs["widget"][1] - costs["staff"][1], operation=name,
+               meaning="read calls the budgets add (target 0)")
+        figure("budget_extra_wcu", round(costs["widget"][2] - costs["staff"][2], 2), operation=name)
+    for name, consent in (("new_lead_contact_only", ["contact"]), ("new_lead_with_marketing", ["contact",
+                                                                                                "marketing_email"])):
+        body = {**LEAD, "phone": f"+91 98452 0000{len(consent)}", "email": f"{name}@example.org",
+                "consent": {"purposes": consent, "policy_version": "2026-11"}}
+        with metered() as meter:
+            created = post_lead(client, widget, body, None)
+        assert created.status_code == 201, created.body
+        writes, reads = _split(meter)
+        figure("write_calls", writes, operation=name, by_operation=dict(meter.operations),
+               meaning="new lead: claim with budgets in one transaction, then one batch (target <= 2); a "
+                       "confirmation link to send adds its message budgets")
+        figure("read_calls", reads, operation=name)
 
 
 def lead_throughput(client: Any, widget: dict[str, str], count: int = 200) -> None:

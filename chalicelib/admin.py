@@ -18,6 +18,7 @@ OPERATOR_FUNCTIONS: dict[str, str] = {
     "admin_legal_hold": "chalicelib.services.retention:legal_hold",
     "admin_publish_policy": "chalicelib.services.policies:publish_policy",
     "admin_policy_status": "chalicelib.services.policies:policy_status",
+    "admin_set_budgets": "chalicelib.services.budgets:set_budgets",
 }
 
 admin = Blueprint(__name__)
@@ -65,3 +66,8 @@ def admin_publish_policy(event: Any, context: Any) -> dict[str, Any]:
 @admin.lambda_function(name="admin_policy_status")
 def admin_policy_status(event: Any, context: Any) -> dict[str, Any]:
     return invoke_operator("admin_policy_status", event, context)
+
+
+@admin.lambda_function(name="admin_set_budgets")
+def admin_set_budgets(event: Any, context: Any) -> dict[str, Any]:
+    return invoke_operator("admin_set_budgets", event, context)

@@ -75,6 +75,7 @@ ACCESS: dict[str, Access] = {
     ),
     "admin_define_fields": Access(tables={"tenants": ("GetItem", "UpdateItem"), **_AUDIT}),
     "admin_set_retention": Access(tables={"tenants": ("GetItem", "UpdateItem"), **_AUDIT}),
+    "admin_set_budgets": Access(tables={"tenants": ("GetItem", "UpdateItem"), **_AUDIT}),
     "admin_legal_hold": Access(tables={**_TENANT, "leads": ("GetItem", "UpdateItem"), **_AUDIT}),
     "admin_publish_policy": Access(
         tables={
@@ -94,7 +95,7 @@ ACCESS: dict[str, Access] = {
             "privacy_requests/open_requests": ("Query",),
             **_TENANT,
             "leads": ("BatchGetItem", "UpdateItem", "BatchWriteItem"),
-            "unique_keys": ("BatchGetItem", "BatchWriteItem"),  # claims, idempotency, suppression list
+            "unique_keys": ("BatchGetItem", "BatchWriteItem", "PutItem"),  # claims, suppression, download links
             "timeline": ("Query", "BatchWriteItem"),
             "calls": ("BatchGetItem", "BatchWriteItem"),
             "person_keys": ("GetItem", "DeleteItem"),  # the request's own key, shredded at the end

@@ -4,7 +4,8 @@
 
 cfn-lint proves the template is valid CloudFormation; this proves it is the one we meant:
 each function named as the CLI expects, with its own role carrying its own policy file, its
-schedule, sane timeouts, and the stage's table prefix and key alias, next to every table.
+schedule, sane timeouts, and the stage's table prefix and key alias, next to every table; and
+the gateway responses on Chalice's own REST API.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from deploy.functions import app_functions
 from deploy.generate import policy_file
 from deploy.stages import ROOT, Stage, stage
+from deploy.template import REST_API_ID, gateway_responses
 
 API_GATEWAY_LIMIT_S = 29
 MIN_JOB_TIMEOUT_S = 60
@@ -76,6 +78,11 @@ def problems(template: dict[str, Any], deployed: Stage) -> list[str]:
     aliases = [r["Properties"]["AliasName"] for r in resources.values() if r.get("Type") == "AWS::KMS::Alias"]
     if aliases != [deployed.kms_alias]:
         found.append(f"KMS aliases {aliases}, expected [{deployed.kms_alias!r}]")
+    api = resources.get(REST_API_ID, {})
+    if api.get("Type") != "AWS::Serverless::Api":
+        found.append(f"{REST_API_ID}: not Chalice's REST API, so its gateway responses and throttling went elsewhere")
+    elif api["Properties"].get("GatewayResponses") != gateway_responses():
+        found.append(f"{REST_API_ID}: gateway responses differ from deploy.template.gateway_responses()")
     return found
 
 

@@ -34,6 +34,15 @@ class Stage:
         """Point-in-time recovery window: also how long an erased person's wrapped key stays restorable."""
         return 35 if self.protected else 7
 
+    @property
+    def throttle_rate(self) -> int:
+        """Default requests per second of the API stage (a stack parameter): floods stop at the gateway."""
+        return 100 if self.protected else 20
+
+    @property
+    def throttle_burst(self) -> int:
+        return 2 * self.throttle_rate
+
     def function_name(self, function: str) -> str:
         """Chalice names each Lambda function ``<app>-<stage>-<function>``; the CLI relies on it."""
         return f"{self.app_name}-{self.name}-{function}"

@@ -2,12 +2,14 @@
 
 Chalice writes the functions, their roles (with our policy files), the API and the schedules.
 This adds the tables, the master key and its alias, one log group per function with a retention,
-stable function names (the CLI and the console find ``<app>-<stage>-<function>``), and the
-settings an operator gives at deploy time (sender address, public URL, send rate).
+stable function names (the CLI and the console find ``<app>-<stage>-<function>``), the API's
+gateway responses (API Gateway's own errors in the contract's shape) and stage throttling, and the
+settings an operator gives at deploy time (sender address, public URL, send rate, throttling).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from deploy.functions import Function, app_functions
@@ -34,6 +36,67 @@ PARAMETERS: dict[str, dict[str, Any]] = {
 }
 
 SETTINGS = {"LEADVAULT_EMAIL_FROM": "EmailFrom", "LEADVAULT_PUBLIC_URL": "PublicUrl", "LEADVAULT_SEND_RATE": "SendRate"}
+
+REST_API_ID = "RestAPI"  # Chalice's logical id of the REST API (AWS::Serverless::Api) in `chalice package`'s template
+
+# API Gateway's own answers (no route, throttled, the function failed...) in the contract's shape, with fixed
+# text: nothing of the request is echoed. (response type -> status, or None to keep the type's own; code; message)
+GATEWAY_ERRORS: dict[str, tuple[int | None, str, str]] = {
+    # An unknown path or method: API Gateway's own answer would be 403 "Missing Authentication Token".
+    "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", "No such resource."),
+    "RESOURCE_NOT_FOUND": (404, "not_found", "No such resource."),
+    "THROTTLED": (429, "rate_limited", "Too many requests; try again shortly."),
+    "QUOTA_EXCEEDED": (429, "rate_limited", "Too many requests; try again later."),
+    "ACCESS_DENIED": (403, "forbidden", "This request is not allowed."),
+    "WAF_FILTERED": (403, "forbidden", "This request is not allowed."),
+    "REQUEST_TOO_LARGE": (413, "payload_too_large", "The body is larger than 64 KiB."),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "unsupported_media_type", "Send the body as application/json."),
+    "DEFAULT_4XX": (None, "bad_request", "The request could not be processed."),
+    "DEFAULT_5XX": (None, "internal_error", "Something went wrong on our side."),
+}
+RETRY_AFTER_S = 1  # the stage's throttle is a token bucket refilled every second
+
+
+def gateway_responses() -> dict[str, dict[str, Any]]:
+    """SAM's ``GatewayResponses`` of the REST API.
+
+    SAM writes them into the API's definition, so every deployment of the stage carries them. (Separate
+    ``AWS::ApiGateway::GatewayResponse`` resources would reach the stage only with a later deployment.)
+    """
+    responses = {}
+    for response_type, (status, code, message) in GATEWAY_ERRORS.items():
+        headers = {"Cache-Control": "'no-store'"}
+        if response_type == "THROTTLED":
+            headers["Retry-After"] = f"'{RETRY_AFTER_S}'"
+        body = json.dumps({"error": {"code": code, "message": message}}, separators=(",", ":"))
+        response: dict[str, Any] = {"ResponseParameters": {"Headers": headers},
+                                    "ResponseTemplates": {"application/json": body}}
+        if status is not None:
+            response["StatusCode"] = str(status)
+        responses[response_type] = response
+    return responses
+
+
+def throttle_parameters(stage: Stage) -> dict[str, dict[str, Any]]:
+    """Stage-wide throttling: the first line of rate limiting, before a request reaches a function."""
+    return {
+        "ThrottleRate": {"Type": "Number", "Default": str(stage.throttle_rate),
+                         "Description": "Requests per second the API's stage accepts in all (steady rate)",
+                         "MinValue": 1},
+        "ThrottleBurst": {"Type": "Number", "Default": str(stage.throttle_burst),
+                          "Description": "Requests the API's stage accepts at once above the steady rate (burst)",
+                          "MinValue": 1},
+    }
+
+
+def api_resources() -> dict[str, dict[str, Any]]:
+    """Additions to Chalice's REST API: its gateway responses and the stage's throttling."""
+    return {REST_API_ID: {"Properties": {
+        "GatewayResponses": gateway_responses(),
+        "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*",
+                            "ThrottlingRateLimit": {"Ref": "ThrottleRate"},
+                            "ThrottlingBurstLimit": {"Ref": "ThrottleBurst"}}],
+    }}}
 
 
 def key_resources(stage: Stage) -> dict[str, dict[str, Any]]:
@@ -108,11 +171,11 @@ def function_resources(stage: Stage, function: Function) -> dict[str, dict[str, 
 
 
 def merge_template(stage: Stage) -> dict[str, Any]:
-    resources: dict[str, dict[str, Any]] = {**key_resources(stage), **table_resources(stage)}
+    resources: dict[str, dict[str, Any]] = {**key_resources(stage), **table_resources(stage), **api_resources()}
     for function in app_functions():
         resources.update(function_resources(stage, function))
     return {
-        "Parameters": PARAMETERS,
+        "Parameters": {**PARAMETERS, **throttle_parameters(stage)},
         "Resources": resources,
         "Outputs": {
             "MasterKeyArn": {"Value": {"Fn::GetAtt": [KEY_ID, "Arn"]}},

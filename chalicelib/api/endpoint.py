@@ -34,7 +34,11 @@ def json_response(body: Any, status: int = 200) -> Response:
 
 
 def error_response(error: LeadVaultError) -> Response:
-    return json_response(error.to_body(), error.status)
+    response = json_response(error.to_body(), error.status)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        response.headers["Retry-After"] = str(int(retry_after))
+    return response
 
 
 def endpoint(

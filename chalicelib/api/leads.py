@@ -51,3 +51,10 @@ def get_timeline(call: Call, lead_id: str) -> Any:
     from chalicelib.services.pagination import parse_limit
 
     return read_timeline(call.caller, lead_id, parse_limit(call.query.get("limit")), call.query.get("cursor"))
+
+
+@endpoint(leads, "/v1/leads/{lead_id}/identifiers/accept", methods=("POST",), roles=STAFF)
+def accept_identifier(call: Call, lead_id: str) -> Any:
+    from chalicelib.services.confirmations import accept_pending
+
+    return accept_pending(call.caller, lead_id, call.body)

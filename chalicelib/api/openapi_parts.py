@@ -6,23 +6,24 @@ from typing import Any
 
 from chalicelib.services.pagination import MAX_LIMIT
 
-# name -> (parameter, whether a bad value is a 400)
+# name -> (parameter, whether a bad value is a 400): the query parameters, and the one header parameter
 QUERY: dict[str, tuple[dict[str, Any], bool]] = {
     "limit": ({"name": "limit", "in": "query", "required": False, "description": "Page size",
                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}}, True),
     "cursor": ({"name": "cursor", "in": "query", "required": False,
                 "description": "The next_cursor of the previous page, as given",
                 "schema": {"type": "string", "maxLength": 2048}}, True),
-    "email": ({"name": "email", "in": "query", "required": False,
-               "description": "Exactly one of email, phone and visitor_id", "schema": {"type": "string"}}, True),
-    "phone": ({"name": "phone", "in": "query", "required": False,
-               "description": "Exactly one of email, phone and visitor_id", "schema": {"type": "string"}}, True),
-    "visitor_id": ({"name": "visitor_id", "in": "query", "required": False,
-                    "description": "Exactly one of email, phone and visitor_id",
-                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"}}, True),
-    "token": ({"name": "token", "in": "query", "required": True,
-               "description": "The signed, expiring token of a preferences link", "schema": {"type": "string"}},
-              False),
+    # Retired: identifiers in a URL are refused with 400 use_post_lookup (documented so clients learn where they go).
+    **{name: ({"name": name, "in": "query", "required": False, "deprecated": True,
+               "description": "Refused (400 use_post_lookup): send it in the body of POST /v1/consents/lookup",
+               "schema": {"type": "string"}}, True) for name in ("email", "phone", "visitor_id")},
+    # Not a query parameter: tokens and identifiers never go in URLs (a query string is 400 use_post_lookup).
+    "X-Preferences-Token": ({"name": "X-Preferences-Token", "in": "header", "required": True,
+                             "description": "The signed, expiring token of a preferences link",
+                             "schema": {"type": "string"}}, False),
+    "X-Download-Token": ({"name": "X-Download-Token", "in": "header", "required": False,
+                          "description": "The token of the download link sent to the person (widget keys need it)",
+                          "schema": {"type": "string"}}, False),
 }
 
 IDEMPOTENCY_KEY = {
@@ -43,7 +44,8 @@ SECURITY_SCHEMES = {"apiKey": {
 
 ERRORS = {
     400: "invalid_json, validation_error (details name the fields), or a code of this route "
-         "(undeclared_field, special_category, minor, consent_required, invalid_code)",
+         "(undeclared_field, special_category, minor, consent_required, invalid_code, use_post_lookup: "
+         "identifiers or a token in a query string)",
     401: "unauthorized: the key (or the signed link) is missing, unknown, expired or revoked",
     403: "forbidden: this role may not do this, or a widget key is used from an origin it is not allowed",
     404: "not_found: no such object for this caller (also any object of another tenant)",
@@ -51,7 +53,9 @@ ERRORS = {
     410: "gone: the code or the export has expired",
     413: "payload_too_large: the body is over 64 KiB",
     415: "unsupported_media_type: a Content-Type other than application/json",
-    429: "Too many attempts (verification_locked)",
+    429: "rate_limited: a budget of the public key, the tenant, the client or the address is spent (the "
+         "Retry-After header says in how many seconds to try again; nothing was stored or sent), or "
+         "verification_locked: too many wrong codes",
 }
 
 

@@ -47,7 +47,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/v1/me", "get"): Operation("getMe", "The caller's key: tenant, role, agent", ANY_KEY, f"{OUT}.common:Me"),
     ("/v1/leads", "post"): Operation("createLead", "Submit a lead: 201 created, 200 merged into the person's lead",
                                      ANY_KEY, f"{OUT}.leads:LeadAnswer", status=201, also=(200,),
-                                     request=f"{IN}.leads.inputs:LeadInput", produces=("lead_id",)),
+                                     request=f"{IN}.leads.inputs:LeadInput", produces=("lead_id",),
+                                     errors=(429,)),
     ("/v1/leads", "get"): Operation("listLeads", "List leads, most recently active first (agents: their own)",
                                     STAFF, f"{OUT}.leads:LeadPage", query=PAGED),
     ("/v1/leads/{lead_id}", "get"): Operation("getLead", "Read a lead", STAFF, f"{OUT}.leads:LeadView"),
@@ -68,26 +69,46 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                                                       ("admin",), f"{OUT}.field_work:CallPage", query=PAGED),
     ("/v1/consents", "post"): Operation("recordConsent", "Record consent choices (append-only)", FORMS,
                                         f"{OUT}.rights:ConsentRecorded", status=201,
-                                        request=f"{IN}.consents:ConsentInput"),
-    ("/v1/consents", "get"): Operation("getConsents", "Consent state and history of one person", ("admin",),
-                                       f"{OUT}.rights:ConsentReport", query=("email", "phone", "visitor_id")),
-    ("/v1/preferences", "get"): Operation("getPreferences", "Marketing choices behind a signed link", None,
-                                          f"{OUT}.rights:Preferences", query=("token",), errors=(401,)),
+                                        request=f"{IN}.consents:ConsentInput", errors=(429,)),
+    # Retired: identifiers do not go in URLs. It only answers 400 use_post_lookup, naming the route below.
+    ("/v1/consents", "get"): Operation("getConsents", "Retired: always 400 use_post_lookup; use POST "
+                                       "/v1/consents/lookup", ("admin",), None, status=400, errors=(400,),
+                                       query=("email", "phone", "visitor_id")),
+    ("/v1/consents/lookup", "post"): Operation("lookupConsents", "Consent state and history of one person",
+                                               ("admin",), f"{OUT}.rights:ConsentReport",
+                                               request=f"{IN}.consents:ConsentLookup"),
+    ("/v1/preferences", "get"): Operation("getPreferences", "Marketing choices behind a signed link, its token in a "
+                                          "header (a query string is 400 use_post_lookup)", None,
+                                          f"{OUT}.rights:Preferences", query=("X-Preferences-Token",),
+                                          errors=(400, 401)),
+    ("/v1/preferences/read", "post"): Operation("readPreferences", "Marketing choices behind a signed link", None,
+                                                f"{OUT}.rights:Preferences",
+                                                request=f"{IN}.preferences:PreferencesReadInput", errors=(401,)),
     ("/v1/preferences", "post"): Operation("setPreferences", "Change marketing choices behind a signed link", None,
                                            f"{OUT}.rights:Preferences", request=f"{IN}.preferences:PreferencesInput",
                                            errors=(401,)),
     ("/v1/privacy-requests", "post"): Operation("fileRequest", "File an access or erasure request", FORMS,
                                                 f"{OUT}.rights:RequestFiled", status=202,
                                                 request=f"{IN}.privacy.requests:RequestInput",
-                                                produces=("request_id",)),
+                                                produces=("request_id",), errors=(429,)),
     ("/v1/privacy-requests/{request_id}", "get"): Operation("getRequest", "A request's status and receipt", FORMS,
                                                             f"{OUT}.rights:RequestView"),
     ("/v1/privacy-requests/{request_id}/verify", "post"): Operation(
         "verifyRequest", "Verify with the one-time code", FORMS, f"{OUT}.rights:RequestState",
         request=f"{IN}.privacy.requests:VerifyInput", errors=(410, 429)),
     ("/v1/privacy-requests/{request_id}/export", "get"): Operation(
-        "getExport", "A completed access request's export (seven days)", FORMS, f"{OUT}.rights:Export",
-        errors=(410,)),
+        "getExport", "A completed access request's export (seven days): admins, or the filing widget key with the "
+        "X-Download-Token of the link sent to the person", FORMS, f"{OUT}.rights:Export", query=("X-Download-Token",),
+        errors=(401, 410)),
+    ("/v1/privacy-requests/{request_id}/download", "post"): Operation(
+        "downloadExport", "The export behind the single-use download link sent to the person (no key)", None,
+        f"{OUT}.rights:Export", request=f"{IN}.privacy.requests:DownloadInput", errors=(401, 404, 410)),
+    ("/v1/confirmations", "post"): Operation(
+        "confirm", "Follow a confirmation link: marketing grants (double opt-in) or new contact details (no key)",
+        None, f"{OUT}.rights:Confirmed", request=f"{IN}.confirmations:ConfirmInput", errors=(401, 409)),
+    ("/v1/leads/{lead_id}/identifiers/accept", "post"): Operation(
+        "acceptIdentifier", "Accept a lead's pending e-mail or phone as staff (audited)", STAFF,
+        f"{OUT}.leads:LeadView", request=f"{IN}.confirmations:AcceptInput", errors=(404, 409)),
     ("/v1/policies/current", "get"): Operation("getCurrentPolicy", "The policy version in force", ANY_KEY,
                                                f"{OUT}.policies:PolicyView", errors=(404,)),
     ("/v1/policies/{version}/accept", "post"): Operation("acceptPolicy", "Accept a policy version", STAFF,
@@ -102,6 +123,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                                             {"type": "string"}, content_type="text/html", cache_control="no-cache"),
     ("/v1/pages/preferences", "get"): Operation("getPreferencesPage", "The hosted preferences page", None,
                                                 {"type": "string"}, content_type="text/html", cache_control="no-cache"),
+    ("/v1/pages/confirm", "get"): Operation("getConfirmPage", "The hosted confirmation page (links that confirm "
+                                            "offers or new contact details)", None, {"type": "string"},
+                                            content_type="text/html", cache_control="no-cache"),
 }
 
 

@@ -56,6 +56,11 @@ def preferences_page(call: Call) -> Response:
     return Response(body=_asset("preferences.html"), status_code=200, headers=dict(PAGE_HEADERS))
 
 
+@endpoint(web, "/v1/pages/confirm", roles=None)
+def confirm_page(call: Call) -> Response:
+    return Response(body=_asset("confirm.html"), status_code=200, headers=dict(PAGE_HEADERS))
+
+
 @endpoint(web, "/v1/fields", roles=("widget", "admin"))
 def get_fields(call: Call) -> Any:
     from chalicelib.services.fields import list_fields

@@ -263,6 +263,7 @@ def _new_call_lead(
     lead = LeadRecord(
         lead_id, tenant_id=tenant_id, wrapped_key=wrapped, master_key=master_name,
         sealed=envelope.seal(tenant_id, lead_id, "profile", json.dumps({"phone": number})), phone_ref=ref,
+        identity={"phone": "given"},
         source="call", lawful_basis="legitimate_interest", consents={}, first_submission={"via": "call"},
         created_at=now, updated_at=now, last_activity_at=now,
         list_pk=f"{tenant_id}#{list_shard(lead_id) % LIST_SHARDS}",

@@ -13,16 +13,18 @@ from pydantic import ConfigDict, Field, StringConstraints
 
 from chalicelib import clock
 from chalicelib.errors import ValidationFailed
-from chalicelib.services import audit
+from chalicelib.services import audit, budgets, confirmations
 from chalicelib.services.auth import Caller
+from chalicelib.services.budgets import Outgoing, Spender
 from chalicelib.services.leads.reading import is_live
 from chalicelib.services.leads.timeline import new_event
 from chalicelib.services.people import Identifier, identify, locate
 from chalicelib.services.purposes import MARKETING, Purpose
-from chalicelib.services.tenancy import retention_days
+from chalicelib.services.tenancy import require_tenant, retention_days
 from chalicelib.services.validation import StrictInput, parse_input, present
 from chalicelib.store.base import plain
 from chalicelib.store.batch import write_all
+from chalicelib.store.claims import IdempotencyRecord
 from chalicelib.store.leads import LeadRecord
 from chalicelib.store.timeline import TimelineRecord
 from chalicelib.vault.minimise import truncate_ip
@@ -43,35 +45,63 @@ class ConsentInput(StrictInput):
     source: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z0-9_\-]+$")] = "api"
 
 
-def record_consent(caller: Caller, body: dict[str, Any], source_ip: str | None) -> dict[str, str]:
+def record_consent(caller: Caller, body: dict[str, Any], source_ip: str | None) -> dict[str, Any]:
+    """Append the choices; a marketing grant made with the public key waits for the person's confirmation."""
     data = parse_input(ConsentInput, body)
     identifier = identify(caller.tenant_id, data.model_dump())
     grants = {str(purpose): value for purpose, value in data.grants.items()}
-    event = append(identifier, grants, data.policy_version, data.source, caller.key_id, source_ip)
-    return {"consent_id": event.event_id}
+    public = caller.role == "widget"
+    pending = sorted(p for p, granted in grants.items() if public and granted and p in MARKETING)
+    if pending and identifier.kind == "visitor":
+        raise ValidationFailed(details=[{"field": "grants", "problem": "marketing choices need an e-mail or phone "
+                                                                       "to confirm them"}])
+    tenant = require_tenant(caller.tenant_id)
+    channel = "email" if identifier.kind == "email" else "sms"
+    message = Outgoing(channel, identifier.ref, "confirmation") if pending else None
+    budgets.charge(Spender(tenant, caller.key_id, caller.role, source_ip), "consents", message)
+    direct = {p: v for p, v in grants.items() if p not in pending}
+    written = append(identifier, direct, data.policy_version, data.source, caller.key_id, source_ip,
+                     pending_purposes=pending, tenant=tenant)
+    return {"consent_id": written[0].event_id, "pending_purposes": pending}
 
 
 def append(
     identifier: Identifier, grants: dict[str, bool], policy_version: str | None, source: str,
-    actor_key_id: str | None, source_ip: str | None = None,
-) -> TimelineRecord:
-    """Write one ledger entry for the person (under their lead if they have one)."""
+    actor_key_id: str | None, source_ip: str | None = None, pending_purposes: list[str] | None = None,
+    tenant: Any = None,
+) -> list[TimelineRecord]:
+    """Write the person's ledger entries (under their lead if they have one): the grants that hold
+    now, and, apart, marketing grants pending the person's confirmation (with the link sent to them)."""
     now = clock.now()
     tenant_id = identifier.tenant_id
     located = locate(identifier)
     lead = _live_lead(tenant_id, located.lead_id)
     owner = lead.lead_id if lead else identifier.subject_owner
     expires_at = _expiry(tenant_id, now)
-    info = {"grants": grants, "policy_version": policy_version, "source": source, "ip_prefix": truncate_ip(source_ip)}
-    event = new_event(tenant_id, owner, "consent", now, expires_at, info={k: v for k, v in info.items() if v},
-                      actor_key_id=actor_key_id)
-    items: list[Any] = [event]
+    base = {"policy_version": policy_version, "source": source, "ip_prefix": truncate_ip(source_ip)}
+    events: list[TimelineRecord] = []
+    if grants:
+        events.append(new_event(tenant_id, owner, "consent", now, expires_at, actor_key_id=actor_key_id,
+                                info={k: v for k, v in {"grants": grants, **base}.items() if v}))
+    items: list[Any] = list(events)
+    text, token_record = None, None
+    if pending_purposes:
+        info = {"grants": {p: True for p in pending_purposes}, **base, "pending": True}
+        pending_event = new_event(tenant_id, owner, "consent", now, expires_at, actor_key_id=actor_key_id,
+                                  info={k: v for k, v in info.items() if v})
+        events.append(pending_event)
+        token, token_record = confirmations.issue(tenant_id, owner, consent_event=pending_event.event_id,
+                                                  purposes=pending_purposes, policy_version=policy_version)
+        items += [pending_event, token_record]
+        text = confirmations.message_text(tenant.name, pending_purposes, {}, token)
     if actor_key_id:
         items.append(audit.build(tenant_id, actor_key_id, "consent.record", lead.lead_id if lead else None))
     write_all(items)
-    if lead is not None:
-        _refresh_lead_state(lead, grants, located.suppressed)
-    return event
+    if lead is not None and (grants or token_record is not None):
+        _refresh_lead_state(lead, grants, located.suppressed, token_record.pk if token_record is not None else None)
+    if text is not None:
+        confirmations.send(tenant, "email" if identifier.kind == "email" else "sms", identifier.value, owner, text)
+    return events
 
 
 def _expiry(tenant_id: str, now: datetime) -> datetime:
@@ -88,11 +118,17 @@ def _live_lead(tenant_id: str, lead_id: str | None) -> LeadRecord | None:
     return lead if lead.tenant_id == tenant_id and is_live(lead) else None
 
 
-def _refresh_lead_state(lead: LeadRecord, grants: dict[str, bool], suppressed: bool) -> None:
-    """Keep the lead's summary of current consents in step with the ledger."""
+def _refresh_lead_state(lead: LeadRecord, grants: dict[str, bool], suppressed: bool, token_ref: str | None) -> None:
+    """Keep the lead's summary of current consents in step with the ledger (and list its link's record)."""
+    lead_confirm_ref_before = lead.confirm_ref
     current = plain(lead.consents)
     current.update({p: (v and not (suppressed and p in MARKETING)) for p, v in grants.items()})
-    lead.update(actions=[LeadRecord.consents.set(current)])
+    actions = [LeadRecord.consents.set(current)]
+    if token_ref:
+        actions.append(LeadRecord.confirm_ref.set(token_ref))
+    lead.update(actions=actions)
+    if token_ref and lead_confirm_ref_before and lead_confirm_ref_before != token_ref:
+        write_all(deletes=[IdempotencyRecord(lead_confirm_ref_before)])  # the older link stops working
 
 
 def ledger(identifier: Identifier) -> tuple[list[TimelineRecord], bool, str | None]:
@@ -114,20 +150,33 @@ def current_state(entries: list[TimelineRecord], suppressed: bool) -> dict[str, 
     """The latest choice per purpose; marketing is off for a suppressed person whatever they chose."""
     state: dict[str, bool] = {}
     for event in entries:
-        grants = event.info.as_dict().get("grants", {}) if hasattr(event.info, "as_dict") else {}
+        info = plain(event.info)
+        if info.get("pending"):
+            continue  # a marketing grant the person has not confirmed yet holds nothing
+        grants = info.get("grants", {})
         state.update({str(p): bool(v) for p, v in grants.items()})
     if suppressed:
         state.update({purpose: False for purpose in MARKETING})
     return state
 
 
-def consent_report(caller: Caller, query: dict[str, str]) -> dict[str, Any]:
-    """``GET /v1/consents``: current state and history for one identifier (admins; audited)."""
-    unknown = set(query) - {"email", "phone", "visitor_id"}
-    if unknown:
-        raise ValidationFailed(details=[{"field": name[:40], "problem": "unknown query parameter"}
-                                        for name in sorted(unknown)])
-    identifier = identify(caller.tenant_id, dict(query))
+class ConsentLookup(StrictInput):
+    """Whose consents to report: exactly one identifier, in the body so that it never lands in a URL or log."""
+
+    model_config = ConfigDict(json_schema_extra={
+        **present("email", "phone", "visitor_id", exactly_one=True),
+        "examples": [{"email": "meera@example.org"}, {"visitor_id": "v_8f2b1c9e"}],
+    })
+
+    email: str | None = None
+    phone: str | None = None
+    visitor_id: str | None = None
+
+
+def consent_report(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /v1/consents/lookup``: current state and history for one identifier (admins; audited)."""
+    data = parse_input(ConsentLookup, body)
+    identifier = identify(caller.tenant_id, data.model_dump())
     entries, suppressed, lead_id = ledger(identifier)
     audit.record(caller.tenant_id, caller.key_id, "consent.read", lead_id)
     history = [{"consent_id": e.event_id, "at": clock.iso(e.at),

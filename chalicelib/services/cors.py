@@ -84,7 +84,7 @@ def preflight_headers(origin: str, methods: tuple[str, ...]) -> dict[str, str]:
 
 
 def response_headers(origin: str) -> dict[str, str]:
-    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin", "Access-Control-Expose-Headers": "Retry-After"}
 
 
 def register_key(key_id: str, origins: list[str]) -> None:

@@ -96,8 +96,20 @@ def _suppressed(tenant_id: str, owner: str) -> bool:
         return False
 
 
-def get_preferences(query: dict[str, str]) -> dict[str, Any]:
-    tenant_id, owner = read_token(query.get("token"))
+def get_preferences(token: str | None) -> dict[str, Any]:
+    """The person's marketing choices; the token comes from a header or a body, never from a URL."""
+    tenant_id, owner = read_token(token)
+    return {"grants": _marketing_state(tenant_id, owner)}
+
+
+class PreferencesReadInput(StrictInput):
+    token: str
+
+
+def read_preferences(body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /v1/preferences/read``: a bad or missing token is 401 before the body's other keys are looked at."""
+    tenant_id, owner = read_token(body.get("token") if isinstance(body, dict) else None)
+    parse_input(PreferencesReadInput, body)
     return {"grants": _marketing_state(tenant_id, owner)}
 
 

@@ -34,13 +34,14 @@ def _bound_models() -> list[type[LeadVaultModel]]:
         CorsOriginRecord,
         IdempotencyRecord,
         NoticeClaimRecord,
+        OneTimeTokenRecord,
         RateCounterRecord,
         SuppressionRecord,
     )
     from chalicelib.store.privacy import ExportRecord
 
     return [*all_models(), IdempotencyRecord, SuppressionRecord, RateCounterRecord, NoticeClaimRecord, ExportRecord,
-            CorsOriginRecord]
+            CorsOriginRecord, OneTimeTokenRecord]
 
 
 _THREAD_SESSIONS = threading.local()

@@ -130,3 +130,29 @@ class CorsOriginRecord(LeadVaultModel):
 
 def cors_key(origin: str) -> str:
     return f"cors#{origin}"
+
+
+class OneTimeTokenRecord(LeadVaultModel):
+    """A single-use token sent to a person (a confirmation link, a download link); only its hash is kept.
+
+    What it may do is in ``purpose`` and ``target`` (ids we minted, no personal data). It is spent
+    by one conditional update that records who spent it, so a retried spend is told apart from a
+    second one.
+    """
+
+    table_suffix = UNIQUE_KEYS
+
+    class Meta(LeadVaultModel.Meta):
+        pass
+
+    # "otk#<sha256 of the token, base64url>"
+    pk = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute()
+    purpose = UnicodeAttribute()
+    target = UnicodeAttribute()  # JSON
+    spent_by = UnicodeAttribute(null=True)
+    expires_at = ExpiresAtAttribute()
+
+
+def one_time_key(token_hash: str) -> str:
+    return f"otk#{token_hash}"

@@ -73,6 +73,13 @@ class LeadRecord(LeadVaultModel):
     # Blind indexes (tenant-keyed HMACs), kept to find and delete the claims at erasure.
     phone_ref = UnicodeAttribute(null=True, attr_name="pr")
     email_ref = UnicodeAttribute(null=True, attr_name="er")
+    # How each identifier got here: {"phone"|"email": "given"|"staff"|"proven"}. Identifiers only
+    # asserted by a public submission to this lead wait, sealed in the profile under "pending",
+    # with no claim and no ref, so they reach nothing until proven or accepted by staff.
+    identity = MapAttribute(null=True, attr_name="idp")
+    # The one live confirmation link of this lead (unique_keys pk): a newer link replaces it, so a
+    # flood of public submissions cannot grow the lead; deleted with the lead.
+    confirm_ref = UnicodeAttribute(null=True, attr_name="cr")
     source = UnicodeAttribute()
     stage = UnicodeAttribute(default="new")
     assigned_agent = UnicodeAttribute(null=True)

@@ -38,6 +38,8 @@ class TenantRecord(LeadVaultModel):
     max_shift_hours = NumberAttribute(default=12)
     # Days within which privacy requests must be answered.
     privacy_due_days = NumberAttribute(default=30)
+    # Overrides of the public budgets (chalicelib.services.budgets.DEFAULT_BUDGETS), by name.
+    budgets = MapAttribute(null=True)
     # Set when lead retention changed: the next purge re-dates the tenant's leads, resuming from
     # the positions it reached (shard -> list position) if a run ends first.
     redate_pending = BooleanAttribute(null=True)

@@ -4,7 +4,7 @@
  *
  * Embed:  <div data-leadvault="lead-form"></div>
  *         <script src="https://<api>/v1/widget.js" data-key="lv.<widget key>" defer></script>
- * Mounts: data-leadvault="lead-form" | "privacy-portal" | "preferences" | "cookie-settings".
+ * Mounts: data-leadvault="lead-form" | "privacy-portal" | "preferences" | "confirm" | "cookie-settings".
  * The cookie banner shows by itself (data-cookie-banner="off" to leave it out). Pages learn the
  * visitor's choices from LeadVault.consent.allowed("performance") and the "leadvault:consent" event.
  */
@@ -83,9 +83,10 @@
     try { storage.setItem(name, JSON.stringify(value)); } catch (e) { /* private mode: keep going */ }
   }
 
-  async function api(method, path, body, extraHeaders) {
+  /* keyless: a route that takes no API key (a token from a message proves the person instead). */
+  async function api(method, path, body, extraHeaders, keyless) {
     var headers = Object.assign({ "Content-Type": "application/json" }, extraHeaders || {});
-    if (KEY) headers.Authorization = "Bearer " + KEY;
+    if (KEY && !keyless) headers.Authorization = "Bearer " + KEY;
     try {
       var response = await fetch(API + path, {
         method: method, headers: headers, credentials: "omit", referrerPolicy: "no-referrer",
@@ -93,14 +94,42 @@
       });
       var data = null;
       try { data = await response.json(); } catch (e) { data = null; }
-      return { status: response.status, body: data };
+      return { status: response.status, body: data, retryAfter: response.headers.get("Retry-After") };
     } catch (e) {
-      return { status: 0, body: null };
+      return { status: 0, body: null, retryAfter: null };
     }
   }
 
   function errorOf(answer) {
-    return (answer.body && answer.body.error) || { code: "network", message: "We could not reach the server. Please try again." };
+    var error = answer.body && answer.body.error;
+    if (answer.status === 429 && (!error || error.code === "rate_limited")) {
+      return { code: "rate_limited", message: tooManyRequests(answer.retryAfter) };
+    }
+    return error || { code: "network", message: "We could not reach the server. Please try again." };
+  }
+
+  /* Retry-After is seconds (or an HTTP date); when it is missing or unreadable (CORS), say no time. */
+  function tooManyRequests(retryAfter) {
+    var text = "Too many requests from here just now; please try again";
+    var seconds = Number(retryAfter);
+    if (retryAfter && !isFinite(seconds)) seconds = (Date.parse(retryAfter) - Date.now()) / 1000;
+    if (!retryAfter || !isFinite(seconds) || seconds < 0) return text + " later.";
+    var minutes = Math.max(1, Math.ceil(seconds / 60));
+    return text + " in " + minutes + (minutes === 1 ? " minute." : " minutes.");
+  }
+
+  /* Clear the fragment from the address bar: a token or link there must not linger in history. */
+  function clearFragment() {
+    if (!window.location.hash) return;
+    try { window.history.replaceState(null, "", window.location.pathname + window.location.search); } catch (e) { /* keep going */ }
+  }
+
+  function saveJson(data, name) {
+    var blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+    var link = el("a", { href: URL.createObjectURL(blob), download: name });
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
   }
 
   /* ---------- styles (a constructed sheet: no inline styles, so strict CSPs hold) ---------- */
@@ -108,7 +137,7 @@
   var CSS = [
     ".lv-page{font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b1b1b;background:#fff;margin:0}",
     ".lv-page main{max-width:40rem;margin:0 auto;padding:1.5rem}",
-    ".lv-form,.lv-banner{font:inherit;color:#1b1b1b}",
+    ".lv-form,.lv-banner,.lv-notice{font:inherit;color:#1b1b1b}",
     ".lv-form{display:grid;gap:1rem;max-width:32rem}",
     ".lv-field{display:grid;gap:.25rem}",
     ".lv-field label,.lv-legend{font-weight:600}",
@@ -124,10 +153,11 @@
     ".lv-button.lv-secondary{background:#fff;color:#0b57d0}",
     ".lv-button:disabled{opacity:.6;cursor:progress}",
     ".lv-form a,.lv-banner a{color:#0b57d0}",
-    ".lv-form :focus-visible,.lv-banner :focus-visible,.lv-page a:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}",
+    ".lv-form :focus-visible,.lv-banner :focus-visible,.lv-notice :focus-visible,.lv-page a:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}",
+    ".lv-result:focus{outline:none}",
     ".lv-status{margin:0;font-weight:600}",
     ".lv-done{color:#0d652d}",
-    ".lv-banner{position:fixed;left:1rem;right:1rem;bottom:1rem;max-width:44rem;margin:0 auto;background:#fff;",
+    ".lv-banner,.lv-notice{position:fixed;left:1rem;right:1rem;bottom:1rem;max-width:44rem;margin:0 auto;background:#fff;",
     "border:2px solid #1b1b1b;border-radius:8px;padding:1rem 1.25rem;box-shadow:0 4px 18px rgba(0,0,0,.25);z-index:2147483000}",
     ".lv-banner h2{font-size:1.1rem;margin:0 0 .5rem}",
     ".lv-banner ul{list-style:none;padding:0;margin:.5rem 0;display:grid;gap:.35rem}",
@@ -269,6 +299,7 @@
     form.addEventListener("submit", async function (event) {
       event.preventDefault();
       status.textContent = "";
+      status.className = "lv-status";
       var body = { source: "widget", fields: {} };
       ["name", "phone", "email"].forEach(function (name) {
         var value = inputs[name].value.trim();
@@ -291,7 +322,14 @@
         clearErrors(form);
         form.reset();
         idempotencyKey = randomId();
-        status.textContent = "Thank you. We have your details and will be in touch.";
+        var said = ["Thank you, we received your details."];
+        if (((answer.body && answer.body.pending_purposes) || []).length) {
+          said.push("We sent you a link to confirm that you want offers; nothing is sent until you confirm.");
+        }
+        if (((answer.body && answer.body.pending_identifiers) || []).length) {
+          said.push("We sent a link to the contact details we already had, to confirm the new ones.");
+        }
+        status.textContent = said.join(" ");
         status.className = "lv-status lv-done";
         return;
       }
@@ -329,6 +367,19 @@
     announce(grants);
     var answer = await api("POST", "/v1/consents", { visitor_id: visitor, grants: grants, policy_version: policyVersion, source: "cookie_banner" });
     if (answer.status === 201) { choice.synced = true; writeJson(window.localStorage, STORE, choice); }
+    return answer;
+  }
+
+  /* A choice kept on this device but not recorded yet: it is sent again on the next visit. */
+  function showNotice(message) {
+    var old = document.querySelector(".lv-notice");
+    if (old) old.remove();
+    var notice = el("div", { "class": "lv-notice", role: "alert" }, [
+      el("p", { text: "Your cookie choices apply on this device, but we could not record them: " + message }),
+      el("div", { "class": "lv-actions" }, [el("button", { type: "button", "class": "lv-button lv-secondary", text: "Close",
+        onclick: function () { notice.remove(); } })])
+    ]);
+    document.body.appendChild(notice);
   }
 
   async function currentPolicy() {
@@ -358,10 +409,12 @@
       ]);
     })));
 
-    function close(grants) {
+    async function close(grants) {
       banner.remove();
-      saveChoice(grants, version);
+      var saving = saveChoice(grants, version);
       if (returnFocus) returnFocus.focus();
+      var answer = await saving;
+      if (answer.status === 429) showNotice(errorOf(answer).message);
     }
 
     function all(value) {
@@ -414,6 +467,16 @@
   /* ---------- the privacy portal ---------- */
 
   function mountPortal(root) {
+    // The link in the message that an access request is done: #request=<id>&download=<token>, no key.
+    var downloadRequest = ownPage && fragment.get("request");
+    var downloadToken = ownPage && fragment.get("download");
+    if (downloadRequest && downloadToken) {
+      fragment.delete("request");
+      fragment.delete("download");
+      clearFragment();
+      showDownload(root, downloadRequest, downloadToken);
+      return;
+    }
     var saved = readJson(window.sessionStorage, REQUEST_STORE);
     if (saved && saved.request_id) { showRequest(root, saved); return; }
     var typeName = uid("type");
@@ -510,17 +573,8 @@
       var parts = [el("p", { text: request.type === "erasure" ? "We erased what we held about you:" : "We found:" }),
         el("ul", { "class": "lv-receipt" }, items.length ? items : [el("li", { text: "Nothing." })])];
       if (request.type === "access") {
-        var download = el("button", { type: "button", "class": "lv-button", text: "Download my data" });
-        download.addEventListener("click", async function () {
-          var answer = await api("GET", "/v1/privacy-requests/" + encodeURIComponent(request.request_id) + "/export");
-          if (answer.status !== 200) { status.textContent = errorOf(answer).message; return; }
-          var blob = new Blob([JSON.stringify(answer.body, null, 2)], { type: "application/json" });
-          var link = el("a", { href: URL.createObjectURL(blob), download: "my-data-" + request.request_id + ".json" });
-          document.body.appendChild(link);
-          link.click();
-          link.remove();
-        });
-        parts.push(download);
+        parts.push(el("p", { "class": "lv-done", text: "Your data is ready. We sent a download link to the e-mail address or " +
+          "phone number you gave; it works once, for 7 days." }));
       }
       result.replaceChildren.apply(result, parts);
     }
@@ -542,11 +596,50 @@
     refresh();
   }
 
+  /* The download link: the token, not a widget key, proves the person; it works once. */
+  function showDownload(root, requestId, token) {
+    var heading = el("h2", { tabindex: "-1", text: "Your data" });
+    var button = el("button", { type: "button", "class": "lv-button", text: "Download my data" });
+    var result = el("p", { "class": "lv-status lv-result", role: "status", tabindex: "-1" });
+    button.addEventListener("click", async function () {
+      button.disabled = true;
+      result.className = "lv-status lv-result";
+      result.textContent = "Preparing your file…";
+      var answer = await api("POST", "/v1/privacy-requests/" + encodeURIComponent(requestId) + "/download",
+        { token: token }, null, true);
+      if (answer.status === 200) {
+        var name = "my-data-" + requestId + ".json";
+        saveJson(answer.body, name);
+        result.textContent = "Downloaded: your browser saved the file " + name + ". This link now no longer works; keep the file somewhere safe.";
+        result.className = "lv-status lv-result lv-done";
+        return;
+      }
+      if (answer.status === 401) {
+        result.textContent = "This link was already used or has expired; file a new access request.";
+      } else {
+        result.textContent = errorOf(answer).message;
+        button.disabled = false;  // nothing was used up: the person may try again
+      }
+      result.className = "lv-status lv-result lv-error";
+      result.focus();
+    });
+    var parts = [heading, el("p", { text: "Download a copy of the personal data we hold about you, as a JSON file. " +
+      "The link in our message works once." }), el("div", { "class": "lv-actions" }, [button]), result];
+    if (KEY) {
+      var restart = el("button", { type: "button", "class": "lv-button lv-secondary", text: "Start a new request" });
+      restart.addEventListener("click", function () { window.sessionStorage.removeItem(REQUEST_STORE); mountPortal(root); });
+      parts.push(el("div", { "class": "lv-actions" }, [restart]));
+    }
+    root.replaceChildren.apply(root, parts);
+    heading.focus();
+  }
+
   /* ---------- the preferences page ---------- */
 
   async function mountPreferences(root) {
-    var token = fragment.get("token") || new URLSearchParams(window.location.search).get("token") || "";
-    var answer = await api("GET", "/v1/preferences?token=" + encodeURIComponent(token));
+    // The token rides in the fragment, which never reaches a server, and goes to the API in a body: never in a URL.
+    var token = fragment.get("token") || "";
+    var answer = await api("POST", "/v1/preferences/read", { token: token });
     if (answer.status !== 200) {
       root.replaceChildren(el("p", { "class": "lv-error", role: "alert", text: answer.status === 401
         ? "This link is not valid or has expired. Use the link in a newer message from us."
@@ -576,6 +669,72 @@
     root.replaceChildren(form);
   }
 
+  /* ---------- the confirmation page (double opt-in, new contact details) ---------- */
+
+  var CONFIRMED_PURPOSES = { marketing_email: "offers by e-mail", marketing_sms: "offers by text message",
+    marketing_calls: "calls with offers" };
+  var CONFIRMED_IDENTIFIERS = { email: "e-mail address", phone: "phone number" };
+
+  function listed(items) {
+    return items.length < 2 ? items.join("") : items.slice(0, -1).join(", ") + " and " + items[items.length - 1];
+  }
+
+  function confirmedText(confirmed) {
+    var purposes = (confirmed.purposes || []).map(function (p) { return CONFIRMED_PURPOSES[p] || humanise(p).toLowerCase(); });
+    var identifiers = (confirmed.identifiers || []).map(function (i) { return CONFIRMED_IDENTIFIERS[i] || humanise(i).toLowerCase(); });
+    var said = [];
+    if (purposes.length) said.push("you will now receive " + listed(purposes) + ".");
+    if (identifiers.length) said.push((said.length ? "Your" : "your") + " new " + listed(identifiers) +
+      (identifiers.length > 1 ? " are" : " is") + " confirmed.");
+    return "Thank you: " + (said.length ? said.join(" ") : "this is confirmed.");
+  }
+
+  async function mountConfirm(root) {
+    // The token rides in the fragment (never in a URL a server logs); read it once, then drop it.
+    var token = ownPage ? fragment.get("token") || "" : "";
+    fragment.delete("token");
+    clearFragment();
+    var result = el("p", { "class": "lv-status lv-result", role: "status", "aria-live": "polite", tabindex: "-1" });
+    var hint = el("p", { "class": "lv-hint", hidden: true });
+    root.replaceChildren(result, hint);
+    if (!token) {
+      result.textContent = "This link is not complete. Open the link from our message again, the whole of it.";
+      result.className = "lv-status lv-result lv-error";
+      result.focus();
+      return;
+    }
+    // A click confirms, not the page load: mail scanners that open links must not say yes for the person.
+    result.textContent = "Please confirm with the button below. If you did not ask for this, close this page: " +
+      "nothing changes.";
+    var button = el("button", { type: "button", "class": "lv-button", text: "Yes, confirm" });
+    root.replaceChildren(result, button, hint);
+    await new Promise(function (resolve) { button.addEventListener("click", resolve, { once: true }); });
+    button.remove();
+    result.textContent = "Confirming…";
+    var answer = await api("POST", "/v1/confirmations", { token: token }, null, true);
+    var error = errorOf(answer);
+    if (answer.status === 200) {
+      var confirmed = (answer.body && answer.body.confirmed) || {};
+      result.textContent = confirmedText(confirmed);
+      result.className = "lv-status lv-result lv-done";
+      if ((confirmed.purposes || []).length) {
+        hint.textContent = "You can change your mind at any time with the link at the end of any message we send you.";
+        hint.hidden = false;
+      }
+    } else if (answer.status === 401) {
+      result.textContent = "This link is no longer valid: it was already used, or it has expired. Nothing was changed.";
+      result.className = "lv-status lv-result lv-error";
+    } else if (answer.status === 409 && error.code === "identifier_taken") {
+      result.textContent = "We could not add this e-mail address or phone number: it now belongs to someone else's " +
+        "details with us. Nothing was changed.";
+      result.className = "lv-status lv-result lv-error";
+    } else {
+      result.textContent = error.message;
+      result.className = "lv-status lv-result lv-error";
+    }
+    result.focus();
+  }
+
   /* ---------- start ---------- */
 
   window.LeadVault = {
@@ -589,7 +748,7 @@
   function start() {
     installStyles();
     var mounts = { "lead-form": mountLeadForm, "privacy-portal": mountPortal, preferences: mountPreferences,
-      "cookie-settings": mountCookieSettings };
+      confirm: mountConfirm, "cookie-settings": mountCookieSettings };
     document.querySelectorAll("[data-leadvault]").forEach(function (root) {
       var mount = mounts[root.getAttribute("data-leadvault")];
       if (mount) mount(root);

@@ -61,19 +61,35 @@ def test_an_erasure_through_the_portal_with_the_code_from_the_outbox(service, pa
     assert service.request("GET", f"/v1/leads/{lead_id}", headers=admin_headers(service))[0] == 404
 
 
-def test_an_access_request_downloads_the_export(service, page, screenshots):
+def test_an_access_request_sends_a_download_link_that_works_once(service, page, screenshots):
     email = "kiran.access@example.com"
     new_lead(service, email, "+91 98450 40002")
     file_request(page, service, "access", email)
     page.get_by_label("The 6-digit code we sent you").fill(code_for(service, email))
     page.get_by_role("button", name="Confirm").click()
-    download_button = page.get_by_role("button", name="Download my data")
-    expect(download_button).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile("We sent a download link"))).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("button", name="Download my data")).to_have_count(0)  # the widget key is not enough
     page.screenshot(path=str(screenshots / "privacy-portal-access.png"), full_page=True)
+
+    link = outbox.wait_for(outbox.download_link, email, outbox=service.data_dir / "outbox")
+    page.goto("about:blank")  # a new link: a fragment change alone would not load the page again
+    page.goto(link)
+    download_button = page.get_by_role("button", name="Download my data")
+    expect(download_button).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/v1/pages/privacy$"))  # the token is out of the address bar
+    assert accessibility_violations(page) == []
     with page.expect_download() as downloaded:
         download_button.click()
     exported = json.loads(downloaded.value.path().read_text(encoding="utf-8"))
     assert email in json.dumps(exported) and "+919845040002" in json.dumps(exported)
+    expect(page.get_by_role("status")).to_have_text(re.compile("^Downloaded"))
+
+    page.goto("about:blank")
+    page.goto(link)  # the same link again: it worked once
+    page.get_by_role("button", name="Download my data").click()
+    result = page.get_by_role("status")
+    expect(result).to_have_text("This link was already used or has expired; file a new access request.")
+    expect(result).to_be_focused()
 
 
 def test_the_preferences_page_behind_the_signed_link(service, page, screenshots):
@@ -90,7 +106,7 @@ def test_the_preferences_page_behind_the_signed_link(service, page, screenshots)
     expect(page.get_by_role("status")).to_have_text("Saved. Thank you.")
     assert accessibility_violations(page) == []
     page.screenshot(path=str(screenshots / "preferences.png"), full_page=True)
-    status, shown = service.request("GET", f"/v1/preferences?token={token}")
+    status, shown = service.request("POST", "/v1/preferences/read", {"token": token})
     assert status == 200 and shown["grants"]["marketing_sms"] is True
 
     page.goto("about:blank")  # a new link: a fragment change alone would not load the page again

@@ -8,6 +8,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.conftest import accessibility_violations, admin_headers, tenant_of
+from tests.support import outbox
 
 
 def test_a_lead_goes_through_the_widget_with_errors_shown_by_their_fields(service, site, page, screenshots):
@@ -40,6 +41,7 @@ def test_a_lead_goes_through_the_widget_with_errors_shown_by_their_fields(servic
     page.screenshot(path=str(screenshots / "widget-field-error.png"), full_page=True)
 
     phone.fill("+91 98450 12345")
+    form.get_by_label("E-mail", exact=True).fill("meera.iyer@example.com")
     form.get_by_role("button", name="Send").click()
     consent = form.get_by_role("group", name="How may we contact you?")
     expect(consent).to_have_accessible_description(re.compile("consent", re.I))
@@ -52,7 +54,9 @@ def test_a_lead_goes_through_the_widget_with_errors_shown_by_their_fields(servic
     form.get_by_label("Send me offers by e-mail").check()
     page.screenshot(path=str(screenshots / "widget-lead-form.png"), full_page=True)
     form.get_by_role("button", name="Send").click()
-    expect(form.get_by_role("status")).to_have_text(re.compile("Thank you"))
+    expect(form.get_by_role("status")).to_have_text(re.compile(
+        "^Thank you, we received your details. We sent you a link to confirm that you want offers; nothing is sent "
+        "until you confirm."))
     assert accessibility_violations(page) == []
 
     assert site.origin in cors_answers  # real cross-origin calls, answered for this origin only
@@ -61,7 +65,30 @@ def test_a_lead_goes_through_the_widget_with_errors_shown_by_their_fields(servic
     lead = listed["items"][0]
     status, full = service.request("GET", f"/v1/leads/{lead['lead_id']}", headers=admin_headers(service))
     assert full["phone"] == "+919845012345" and full["fields"] == {"roof_size_m2": 42, "notes": "South-facing roof"}
-    assert {"contact", "marketing_email"} <= set(full["consents"]) and "marketing_sms" not in full["consents"]
+    assert full["consents"].get("contact") is True
+    assert full["consents"].get("marketing_email") is not True  # held until the person confirms
+    assert "marketing_sms" not in full["consents"]
+
+    link = outbox.wait_for(outbox.confirmation_link, "meera.iyer@example.com", "+919845012345",
+                           outbox=service.data_dir / "outbox")
+    page.goto(link)
+    expect(page.get_by_role("status")).to_have_text(re.compile("^Please confirm with the button"))
+    status, still = service.request("GET", f"/v1/leads/{lead['lead_id']}", headers=admin_headers(service))
+    assert still["consents"].get("marketing_email") is not True  # opening the link (a mail scanner) is not a yes
+    page.get_by_role("button", name="Yes, confirm").click()
+    result = page.get_by_role("status")
+    expect(result).to_have_text("Thank you: you will now receive offers by e-mail.")
+    expect(result).to_be_focused()
+    expect(page).to_have_url(re.compile(r"/v1/pages/confirm$"))  # the token is out of the address bar
+    assert accessibility_violations(page) == []
+    status, full = service.request("GET", f"/v1/leads/{lead['lead_id']}", headers=admin_headers(service))
+    assert full["consents"].get("contact") is True and full["consents"].get("marketing_email") is True
+    assert "marketing_sms" not in full["consents"]
+
+    page.goto("about:blank")  # a new link: a fragment change alone would not load the page again
+    page.goto(link)  # a confirmation link works once
+    page.get_by_role("button", name="Yes, confirm").click()
+    expect(page.get_by_role("status")).to_have_text(re.compile("^This link is no longer valid"))
 
 
 def test_refusing_cookies_by_keyboard_tracks_nothing_and_is_remembered(service, site, page, browser, screenshots):
@@ -98,7 +125,7 @@ def test_refusing_cookies_by_keyboard_tracks_nothing_and_is_remembered(service, 
     expect(page.get_by_role("region", name="Cookie choices")).to_have_count(0)  # remembered
     assert not any(path.startswith("/analytics.js") for path in site.requested[asked_before:])
 
-    status, ledger = service.request("GET", f"/v1/consents?visitor_id={choice['visitor_id']}",
+    status, ledger = service.request("POST", "/v1/consents/lookup", {"visitor_id": choice["visitor_id"]},
                                      headers=admin_headers(service))
     assert status == 200
     assert ledger["current"] == {"performance": False, "functional": False, "advertising": False}

@@ -75,5 +75,6 @@ def seed(run: LocalRun, keys: dict[str, str], tenant_id: str) -> Seeded:
     _wait_until(exported)
     return Seeded(values={
         "lead_id": [lead["lead_id"]], "request_id": [filed["request_id"], erasure["request_id"]],
-        "agent_id": ["demo-agent"], "version": [version], "token": [token], "phone": PHONES, "email": EMAILS,
+        "agent_id": ["demo-agent"], "version": [version], "token": [token], "X-Preferences-Token": [token],
+        "phone": PHONES, "email": EMAILS,
     })

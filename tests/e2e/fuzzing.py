@@ -17,11 +17,12 @@ SEED = 20261124
 # The checks: no 5xx, every status, content type, body and header as documented, auth enforced,
 # undocumented methods refused. Not `positive_data_acceptance`: a schema cannot say which phone numbers
 # are real, which cursors the API gave out, which custom fields a tenant declared, or "exactly one of"
-# three query parameters, so schema-valid requests are rightly refused with 400 (which is documented).
+# three body fields, so schema-valid requests are rightly refused with 400 (which is documented).
 CHECKS_OFF = ("positive_data_acceptance",)
-# Where drawn values go: a path, query or body parameter of this name takes them half the time.
+# Where drawn values go: a path, query, header or body parameter of this name takes them half the time.
 BINDINGS = {"lead_id": ("path",), "request_id": ("path",), "agent_id": ("path",), "version": ("path",),
-            "token": ("query", "body"), "phone": ("query", "body"), "email": ("query", "body")}
+            "token": ("body",), "X-Preferences-Token": ("header",), "phone": ("query", "body"),
+            "email": ("query", "body")}
 # Inputs that broke parsers before (other scripts' digits, numbers int() refuses, cursors of the wrong
 # list or shape), drawn now and then beside generated values.
 NASTY = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 import email
 import json
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from chalicelib.config import get_settings
@@ -29,7 +31,38 @@ def last_code(to: str, outbox: Path | None = None) -> str:
 
 
 def preferences_token(to: str, outbox: Path | None = None) -> str:
-    return _last_match(to, r"token=([A-Za-z0-9_\-.]+)", "preferences link", outbox)
+    return _last_match(to, r"/v1/pages/preferences#token=([A-Za-z0-9_\-.]+)", "preferences link", outbox)
+
+
+def download_link(to: str, outbox: Path | None = None) -> str:
+    """The link in the message that an access request is done: ``<public url>/v1/pages/privacy#request=&download=``."""
+    return _link(to, r"/v1/pages/privacy#request=[^\s&]+&download=", "download link", outbox)
+
+
+def confirmation_link(to: str, outbox: Path | None = None) -> str:
+    """The double opt-in (or new contact detail) link: ``<public url>/v1/pages/confirm#token=..``."""
+    return _link(to, r"/v1/pages/confirm#token=", "confirmation link", outbox)
+
+
+def wait_for(read: Callable[[str, Path | None], str], *to: str, outbox: Path | None = None,
+             timeout_s: float = 30) -> str:
+    """``read`` (``last_code``, ``download_link``...) on the messages to any of ``to``, once one has arrived."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        for address in to:
+            try:
+                return read(address, outbox)
+            except AssertionError:
+                pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"nothing from {read.__name__} sent to {', '.join(to)} within {timeout_s} s")
+        time.sleep(0.2)
+
+
+def _link(to: str, path_pattern: str, what: str, outbox: Path | None) -> str:
+    """A whole link (the path pattern, then the rest of its token) in the newest message to ``to`` that has one."""
+    link = _last_match(to, rf"(https?://[^\s<>\"']+?{path_pattern}[^\s<>\"']+)", what, outbox)
+    return link.rstrip(".,;)")
 
 
 def _last_match(to: str, pattern: str, what: str, outbox: Path | None) -> str:

@@ -42,6 +42,16 @@ def test_packaged_template_has_every_function_role_schedule_and_table(packaged):
         "Type": "Schedule", "Properties": {"Schedule": "rate(1 hour)"}}
 
 
+def test_the_gateway_responses_and_throttling_land_on_chalices_rest_api(packaged):
+    api = packaged["Resources"]["RestAPI"]
+    assert api["Type"] == "AWS::Serverless::Api" and "DefinitionBody" in api["Properties"]  # merged, not a new one
+    assert api["Properties"]["GatewayResponses"]["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+    assert api["Properties"]["MethodSettings"] == [{
+        "ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": {"Ref": "ThrottleRate"},
+        "ThrottlingBurstLimit": {"Ref": "ThrottleBurst"}}]
+    assert {"ThrottleRate", "ThrottleBurst"} <= set(packaged["Parameters"])
+
+
 @pytest.mark.parametrize(("change", "expected"), [
     (lambda r: r["PrivacyWorker"]["Properties"].pop("FunctionName"), "PrivacyWorker: FunctionName"),
     (lambda r: r["DispatchNotifications"]["Properties"]["Events"]["DispatchNotificationsEvent"]["Properties"]
@@ -54,6 +64,8 @@ def test_packaged_template_has_every_function_role_schedule_and_table(packaged):
     (lambda r: r["APIHandler"]["Properties"]["Environment"]["Variables"].update(
         LEADVAULT_TABLE_PREFIX="leadvault-prod-"), "APIHandler: LEADVAULT_TABLE_PREFIX"),
     (lambda r: r["MasterKeyAlias"]["Properties"].update(AliasName="alias/other"), "KMS aliases"),
+    (lambda r: r["RestAPI"]["Properties"].pop("GatewayResponses"), "RestAPI: gateway responses"),
+    (lambda r: r.update(Api=r.pop("RestAPI")), "RestAPI: not Chalice's REST API"),
 ])
 def test_check_reports_what_is_wrong(packaged, change, expected):
     found = broken(packaged, change)

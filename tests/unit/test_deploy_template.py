@@ -104,3 +104,40 @@ def test_functions_get_stable_names_and_a_log_group_with_retention(stage_name):
 def test_table_ids_are_distinct():
     ids = [logical_id(model.table_suffix) for model in all_models()]
     assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize("stage_name", DEPLOYED_STAGES)
+def test_the_gateways_own_errors_are_in_the_contract_shape_and_echo_nothing(stage_name):
+    template = merge_template(stage_name)
+    api = template["Resources"]["RestAPI"]["Properties"]  # Chalice's REST API, merged by logical id
+    responses = api["GatewayResponses"]
+    not_found = {"error": {"code": "not_found", "message": "No such resource."}}
+    for unknown_route in ("MISSING_AUTHENTICATION_TOKEN", "RESOURCE_NOT_FOUND"):
+        assert responses[unknown_route]["StatusCode"] == "404"
+        assert json.loads(responses[unknown_route]["ResponseTemplates"]["application/json"]) == not_found
+    assert responses["THROTTLED"]["StatusCode"] == "429"
+    assert responses["THROTTLED"]["ResponseParameters"]["Headers"]["Retry-After"] == "'1'"
+    codes = {}
+    for response_type, response in responses.items():
+        assert set(response["ResponseTemplates"]) == {"application/json"}, response_type
+        body = response["ResponseTemplates"]["application/json"]
+        assert "$" not in body, response_type  # no $context or $input: nothing of the request comes back
+        error = json.loads(body)["error"]
+        assert set(error) == {"code", "message"} and error["message"], response_type
+        codes[response_type] = error["code"]
+        headers = response["ResponseParameters"]["Headers"]
+        assert headers["Cache-Control"] == "'no-store'"
+        assert all(value.startswith("'") and value.endswith("'") for value in headers.values()), response_type
+    assert codes["THROTTLED"] == "rate_limited" and codes["DEFAULT_5XX"] == "internal_error"
+    assert "StatusCode" not in responses["DEFAULT_4XX"] and "StatusCode" not in responses["DEFAULT_5XX"]
+
+
+@pytest.mark.parametrize("stage_name", DEPLOYED_STAGES)
+def test_the_stage_is_throttled_by_parameters_with_stage_defaults(stage_name):
+    template = merge_template(stage_name)
+    settings = template["Resources"]["RestAPI"]["Properties"]["MethodSettings"]
+    assert settings == [{"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": {"Ref": "ThrottleRate"},
+                         "ThrottlingBurstLimit": {"Ref": "ThrottleBurst"}}]
+    rate, burst = (int(template["Parameters"][name]["Default"]) for name in ("ThrottleRate", "ThrottleBurst"))
+    assert 0 < rate < burst and burst <= 5000  # under the account's default burst
+    assert (rate, burst) == (stage(stage_name).throttle_rate, stage(stage_name).throttle_burst)

@@ -32,7 +32,9 @@ def _token(payload: str) -> str:
 def test_a_preferences_token_with_an_endless_expiry_is_refused(client, tables, expires):
     # json.loads reads Infinity and 1e400 as float('inf'); int() of it raised OverflowError before the MAC was checked.
     token = _token('{"t": "ten_0123456789abcdef", "o": "x", "e": ' + expires + "}")
-    assert_error(client.http.get(f"/v1/preferences?token={quote(token)}"), 401, "unauthorized")
+    assert_error(client.http.get("/v1/preferences", headers={"X-Preferences-Token": token}), 401, "unauthorized")
+    assert_error(client.http.post("/v1/preferences/read", headers={"Content-Type": "application/json"},
+                                  body=json.dumps({"token": token})), 401, "unauthorized")
     response = client.http.post("/v1/preferences", headers={"Content-Type": "application/json"},
                                 body=json.dumps({"token": token, "grants": {"marketing_email": False}}))
     assert_error(response, 401, "unauthorized")

@@ -8,9 +8,17 @@ from datetime import date
 import pytest
 
 from tests.support.http import assert_error, bearer, body_of
-from tests.support.leads import CONSENT, lead_body, post_lead
+from tests.support.leads import lead_body, post_lead
+from tests.support.outbox import confirmation_link, messages
 from tests.support.people import EMAIL_NORMALISED, PHONE_E164
 from tests.support.tables import scan_everything
+
+CONTACT_ONLY = {"purposes": ["contact"], "policy_version": "2026-11"}
+
+
+def confirm(client, link: str):
+    return client.http.post("/v1/confirmations", body=json.dumps({"token": link.split("#token=")[1]}),
+                            headers={"Content-Type": "application/json"})
 
 
 def item_count() -> int:
@@ -30,9 +38,11 @@ def test_new_lead_is_created_normalised(client, widget, admin):
     assert response.status_code == 201
     answer = body_of(response)
     assert answer["status"] == "created" and answer["lead_id"].startswith("led_")
+    assert answer["pending_purposes"] == ["marketing_email"]  # marketing waits for the person's confirmation
     lead = read_lead(client, admin, answer["lead_id"])
     assert lead["phone"] == PHONE_E164 and lead["email"] == EMAIL_NORMALISED and lead["name"] == "Priya Sharma"
-    assert lead["consents"] == {"contact": True, "marketing_email": True}
+    assert lead["consents"] == {"contact": True}
+    assert lead["identity"] == {"phone": "given", "email": "given"} and lead["pending_identifiers"] == []
     assert lead["stage"] == "new" and lead["expires_at"] > lead["created_at"]
 
 
@@ -107,37 +117,68 @@ def test_tenant_with_legitimate_interest_accepts_widget_leads_without_consent(cl
     assert post_lead(client, widget, lead_body(consent=None)).status_code == 201
 
 
-def test_a_second_submission_of_the_same_person_merges_keeping_newer_values(client, widget, admin):
+def merged(response) -> tuple[str, str]:
+    answer = body_of(response)
+    return answer["lead_id"], answer["status"]
+
+
+def test_a_public_submission_of_the_same_person_fills_gaps_and_changes_nothing(client, widget, admin):
     first = body_of(post_lead(client, widget, lead_body(name="Priya")))
     again = post_lead(client, widget, lead_body(name="Priya S.", email=None, utm={"campaign": "diwali"}))
     assert again.status_code == 200
-    assert body_of(again) == {"lead_id": first["lead_id"], "status": "merged"}
+    assert merged(again) == (first["lead_id"], "merged")
     lead = read_lead(client, admin, first["lead_id"])
-    assert lead["name"] == "Priya S." and lead["email"] == EMAIL_NORMALISED and lead["utm"] == {"campaign": "diwali"}
+    assert lead["name"] == "Priya" and lead["email"] == EMAIL_NORMALISED and lead["utm"] == {"campaign": "diwali"}
     timeline = body_of(client.http.get(f"/v1/leads/{first['lead_id']}/timeline", headers=bearer(admin)))["items"]
     submissions = [item for item in timeline if item["type"] == "submission"]
-    assert len(submissions) == 2 and submissions[0]["changed"] == ["name", "utm.campaign"]
-    assert submissions[0]["values"]["name"] == "Priya S."
+    assert len(submissions) == 2 and submissions[0]["changed"] == ["utm.campaign"]
+    assert submissions[0]["values"]["name"] == "Priya S."  # what was submitted stays on the timeline for staff
+
+
+def test_a_staff_submission_of_the_same_person_merges_keeping_newer_values(client, widget, admin):
+    first = body_of(post_lead(client, widget, lead_body(name="Priya")))
+    again = post_lead(client, admin, lead_body(name="Priya S.", email="priya.s@example.org"))
+    assert merged(again) == (first["lead_id"], "merged")
+    lead = read_lead(client, admin, first["lead_id"])
+    assert lead["name"] == "Priya S." and lead["email"] == "priya.s@example.org"
+    assert lead["identity"] == {"phone": "given", "email": "staff"}
+    # the replaced e-mail no longer finds the lead; the new one does
+    assert merged(post_lead(client, widget, lead_body(phone=None, email="priya.s@example.org"))) == \
+        (first["lead_id"], "merged")
+    assert body_of(post_lead(client, widget, lead_body(phone=None)))["status"] == "created"
 
 
 def test_email_alone_finds_the_same_person(client, widget):
     first = body_of(post_lead(client, widget, lead_body()))
-    again = body_of(post_lead(client, widget, lead_body(phone=None, email="PRIYA.SHARMA+leads@example.org")))
-    assert again == {"lead_id": first["lead_id"], "status": "merged"}
+    again = post_lead(client, widget, lead_body(phone=None, email="PRIYA.SHARMA+leads@example.org"))
+    assert merged(again) == (first["lead_id"], "merged")
 
 
-def test_a_new_identifier_joins_the_person(client, widget):
-    first = body_of(post_lead(client, widget, lead_body(email=None)))
-    body_of(post_lead(client, widget, lead_body(email="new@example.org")))
-    third = body_of(post_lead(client, widget, lead_body(phone=None, email="new@example.org")))
+def test_a_new_identifier_joins_the_person_once_proven_through_the_known_one(client, widget, admin):
+    first = body_of(post_lead(client, widget, lead_body(email=None, consent=CONTACT_ONLY)))
+    second = body_of(post_lead(client, widget, lead_body(email="new@example.org", consent=CONTACT_ONLY)))
+    assert second["pending_identifiers"] == ["email"]
+    lead = read_lead(client, admin, first["lead_id"])
+    assert lead["email"] is None and [p["kind"] for p in lead["pending_identifiers"]] == ["email"]
+    # the link goes to the phone the lead already had, never to the new address
+    assert not [m for m in messages() if m["to"] == "new@example.org"]
+    link = confirmation_link(PHONE_E164)
+    assert "n•••@example.org" in [m for m in messages() if m["to"] == PHONE_E164][-1]["text"]
+    confirmed = confirm(client, link)
+    assert confirmed.status_code == 200 and body_of(confirmed)["confirmed"]["identifiers"] == ["email"]
+    third = body_of(post_lead(client, widget, lead_body(phone=None, email="new@example.org", consent=CONTACT_ONLY)))
     assert third["lead_id"] == first["lead_id"]
+    lead = read_lead(client, admin, first["lead_id"])
+    assert lead["email"] == "new@example.org" and lead["identity"] == {"phone": "given", "email": "proven"}
+    assert_error(confirm(client, link), 401, "unauthorized")  # single use
 
 
 def test_a_submission_linking_two_leads_does_not_merge_them(client, widget, admin):
     by_phone = body_of(post_lead(client, widget, lead_body(email=None)))
     by_email = body_of(post_lead(client, widget, lead_body(phone="+91 91234 56789", email="other@example.org")))
-    linking = body_of(post_lead(client, widget, lead_body(email="other@example.org")))
-    assert linking == {"lead_id": by_phone["lead_id"], "status": "merged"}
+    linking = post_lead(client, widget, lead_body(email="other@example.org"))
+    assert merged(linking) == (by_phone["lead_id"], "merged")
+    assert "pending_identifiers" not in body_of(linking)  # another lead's e-mail is never put on this one
     assert read_lead(client, admin, by_email["lead_id"])["email"] == "other@example.org"
     timeline = body_of(client.http.get(f"/v1/leads/{by_phone['lead_id']}/timeline", headers=bearer(admin)))["items"]
     newest_submission = next(item for item in timeline if item["type"] == "submission")
@@ -169,9 +210,11 @@ def test_bad_idempotency_keys_are_refused(client, widget):
 def test_consent_goes_into_the_ledger(client, widget, admin):
     answer = body_of(post_lead(client, widget, lead_body()))
     timeline = body_of(client.http.get(f"/v1/leads/{answer['lead_id']}/timeline", headers=bearer(admin)))["items"]
-    consent = [item for item in timeline if item["type"] == "consent"]
-    assert consent and consent[0]["grants"] == {p: True for p in CONSENT["purposes"]}
-    assert consent[0]["policy_version"] == "2026-11"
+    consent = sorted((item for item in timeline if item["type"] == "consent"),
+                     key=lambda item: bool(item.get("pending")))
+    assert [item["grants"] for item in consent] == [{"contact": True}, {"marketing_email": True}]
+    assert [item.get("pending", False) for item in consent] == [False, True]
+    assert {item["policy_version"] for item in consent} == {"2026-11"}
 
 
 def test_ip_and_user_agent_are_minimised(client, widget, admin):
@@ -204,7 +247,7 @@ def test_a_stale_claim_does_not_hide_a_live_lead_of_the_same_person(client, widg
     monkeypatch.setenv("LEADVAULT_NOW", clock.iso(start + timedelta(days=200)))
     by_email = body_of(post_lead(client, widget, lead_body(phone=None)))["lead_id"]
     monkeypatch.setenv("LEADVAULT_NOW", clock.iso(start + timedelta(days=366)))  # the phone's lead has expired
-    both = post_lead(client, widget, lead_body())
-    assert body_of(both) == {"lead_id": by_email, "status": "merged"} and by_email != by_phone
-    again = body_of(post_lead(client, widget, lead_body(email=None)))
-    assert again == {"lead_id": by_email, "status": "merged"}  # the phone moved to the live lead
+    both = post_lead(client, admin, lead_body())  # staff: the phone joins the live lead at once
+    assert merged(both) == (by_email, "merged") and by_email != by_phone
+    again = post_lead(client, widget, lead_body(email=None))
+    assert merged(again) == (by_email, "merged")  # the phone moved to the live lead

@@ -50,6 +50,14 @@ def test_unknown_methods_are_405_in_the_contract_shape(server, method):
     assert body["error"]["code"] == "method_not_allowed"
 
 
+@pytest.mark.parametrize("path", ["/v1/no-such-route", "/", "/v1/health/extra?email=a%40example.org"])
+def test_unknown_routes_are_404_not_found_as_the_deployed_gateway_answers(server, path):
+    # Chalice's local gateway says 403 "Missing Authentication Token" like API Gateway; both become this.
+    status, content_type, body = send(server, "GET", path)
+    assert (status, content_type) == (404, "application/json")
+    assert body == {"error": {"code": "not_found", "message": "No such resource."}}
+
+
 def test_known_methods_still_reach_the_app(server):
     assert send(server, "GET", "/v1/health") == (200, "application/json", {"status": "ok"})
     assert send(server, "DELETE", "/v1/health")[0] == 405

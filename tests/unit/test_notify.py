@@ -10,7 +10,7 @@ from moto.backends import get_backend
 from chalicelib.notify import Message, send
 from tests.support.outbox import messages
 
-PREFS = "http://127.0.0.1:8000/v1/preferences?token=abc.def"
+PREFS = "http://127.0.0.1:8000/v1/pages/preferences#token=abc.def"
 
 
 def test_outbox_writes_one_file_per_message(test_environment):

@@ -65,7 +65,18 @@ def test_every_operation_documents_the_errors_it_can_answer(client):
                 assert "404" in statuses, (path, method)
     error = document["components"]["responses"]["Error404"]["content"]["application/json"]["schema"]
     assert error == {"$ref": "#/components/schemas/Error"}
-    assert document["paths"]["/v1/preferences"]["get"]["parameters"][0]["name"] == "token"
+    # Tokens and identifiers never go in URLs: a header or a body instead.
+    assert document["paths"]["/v1/preferences"]["get"]["parameters"] == [
+        {"name": "X-Preferences-Token", "in": "header", "required": True,
+         "description": "The signed, expiring token of a preferences link", "schema": {"type": "string"}}]
+    in_urls = {(path, method, parameter["name"]) for path, item in document["paths"].items()
+               for method, operation in item.items() for parameter in operation.get("parameters", [])
+               if parameter["in"] == "query" and parameter["name"] not in ("limit", "cursor")}
+    assert in_urls == {("/v1/consents", "get", name) for name in ("email", "phone", "visitor_id")}
+    retired = document["paths"]["/v1/consents"]["get"]
+    assert all(parameter["deprecated"] and "POST /v1/consents/lookup" in parameter["description"]
+               for parameter in retired["parameters"])
+    assert set(retired["responses"]) == {"400", "401", "403", "415"}  # it never succeeds
     assert {p["name"] for p in document["paths"]["/v1/leads"]["get"]["parameters"]} == {"limit", "cursor"}
 
 

@@ -12,7 +12,7 @@ from chalicelib.jobs import invoke_job
 from chalicelib.runtime import LocalContext
 from tests.support.http import assert_error, bearer, body_of
 from tests.support.leads import lead_body, post_lead
-from tests.support.outbox import last_code, messages
+from tests.support.outbox import confirmation_link, download_link, last_code, messages
 from tests.support.people import EMAIL, EMAIL_NORMALISED, PHONE, PLAINTEXT_MARKERS
 from tests.support.tables import dump_text, scan_everything
 
@@ -71,7 +71,8 @@ def test_verified_erasure_removes_everything_of_the_person_and_nothing_else(clie
     done = status(client, widget, request["request_id"])
     assert done["status"] == "completed" and done["completed_at"]
     receipt = done["receipt"]
-    assert (receipt["leads"], receipt["consents"], receipt["identity_claims"]) == (1, 2, 2)
+    # the form's contact grant, its pending marketing grant, and the pending marketing_sms grant
+    assert (receipt["leads"], receipt["consents"], receipt["identity_claims"]) == (1, 3, 2)
     assert_error(client.http.get(f"/v1/leads/{ours}", headers=bearer(admin)), 404, "not_found")
     assert client.http.get(f"/v1/leads/{theirs}", headers=bearer(admin)).status_code == 200
     dump = scan_everything()
@@ -92,10 +93,15 @@ def test_after_erasure_a_new_submission_is_a_new_lead_but_marketing_stays_off(cl
     work()
     again = post_lead(client, widget, lead_body())
     assert again.status_code == 201 and body_of(again)["lead_id"] != first
+    # Even when the person confirms the marketing grant of the new submission, marketing stays off.
+    token = confirmation_link(EMAIL_NORMALISED).split("#token=")[1]
+    confirmed = client.http.post("/v1/confirmations", body=json.dumps({"token": token}),
+                                 headers={"Content-Type": "application/json"})
+    assert body_of(confirmed)["confirmed"]["purposes"] == ["marketing_email"]
     lead = body_of(client.http.get(f"/v1/leads/{body_of(again)['lead_id']}", headers=bearer(admin)))
     assert lead["consents"] == {"contact": True, "marketing_email": False}
-    state = body_of(client.http.get(f"/v1/consents?phone={PHONE.replace(' ', '').replace('+', '%2B')}",
-                                    headers=bearer(admin)))
+    state = body_of(client.http.post("/v1/consents/lookup", body=json.dumps({"phone": PHONE}),
+                                     headers=bearer(admin, **{"Content-Type": "application/json"})))
     assert state["suppressed"] is True and state["current"]["marketing_email"] is False
 
 
@@ -193,21 +199,33 @@ def test_an_interrupted_erasure_finishes_on_the_next_run(client, widget, admin, 
     assert lead_id not in without_audit(scan_everything())
 
 
-def test_access_export_holds_everything_decrypted_for_seven_days(client, widget, monkeypatch):
+def download(client, request_id, token):
+    return client.http.post(f"/v1/privacy-requests/{request_id}/download", body=json.dumps({"token": token}),
+                            headers={"Content-Type": "application/json"})
+
+
+def test_access_export_holds_everything_decrypted_for_seven_days(client, widget, admin, monkeypatch):
     lead_id = body_of(post_lead(client, widget, lead_body(utm={"campaign": "diwali"})))["lead_id"]
     request = file(client, widget, type="access")
     verify(client, widget, request["request_id"], last_code(EMAIL_NORMALISED))
-    assert_error(client.http.get(f"/v1/privacy-requests/{request['request_id']}/export", headers=bearer(widget)),
+    assert_error(client.http.get(f"/v1/privacy-requests/{request['request_id']}/export", headers=bearer(admin)),
                  404, "not_found")
     work()
-    export = body_of(client.http.get(f"/v1/privacy-requests/{request['request_id']}/export", headers=bearer(widget)))
+    export_path = f"/v1/privacy-requests/{request['request_id']}/export"
+    # The public key and the request id are not enough: the link sent to the verified address is.
+    assert_error(client.http.get(export_path, headers=bearer(widget)), 403, "download_token_required")
+    assert "ready" in messages()[-1]["text"]
+    token = download_link(EMAIL_NORMALISED).split("&download=")[1]
+    export = body_of(client.http.get(export_path, headers=bearer(widget, **{"X-Download-Token": token})))
     assert export["leads"][0]["lead_id"] == lead_id and export["leads"][0]["email"] == EMAIL_NORMALISED
     assert export["leads"][0]["utm"] == {"campaign": "diwali"}
     assert any(item["type"] == "consent" for item in export["timeline"])
-    assert "ready" in messages()[-1]["text"]
+    # single use, with the key or without it
+    assert_error(client.http.get(export_path, headers=bearer(widget, **{"X-Download-Token": token})),
+                 401, "unauthorized")
+    assert_error(download(client, request["request_id"], token), 401, "unauthorized")
     monkeypatch.setenv("LEADVAULT_NOW", clock.iso(clock.now() + timedelta(days=8)))
-    assert_error(client.http.get(f"/v1/privacy-requests/{request['request_id']}/export", headers=bearer(widget)),
-                 410, "export_expired")
+    assert_error(client.http.get(export_path, headers=bearer(admin)), 410, "export_expired")
 
 
 @pytest.mark.parametrize("body", [{"type": "delete", "email": EMAIL}, {"type": "erasure"},
@@ -218,10 +236,17 @@ def test_bad_requests_are_400(client, widget, body):
     assert_error(send(client, widget, "/v1/privacy-requests", body), 400, "validation_error")
 
 
-def test_codes_to_one_person_are_limited_without_changing_the_answer(client, widget):
-    answers = [file(client, widget) for _ in range(5)]
-    assert {tuple(sorted(a)) for a in answers} == {("due_at", "request_id", "status")}
-    assert {a["status"] for a in answers} == {"pending_verification"}
+def test_codes_to_one_person_are_limited_and_the_limit_is_said(client, widget, monkeypatch):
+    monkeypatch.setenv("LEADVAULT_NOW", "2026-11-20T09:30:00Z")  # one budget window throughout
+    answers = [send(client, widget, "/v1/privacy-requests", {"type": "erasure", "email": EMAIL}) for _ in range(5)]
+    assert [a.status_code for a in answers] == [202, 202, 202, 429, 429]
+    assert {tuple(sorted(body_of(a))) for a in answers[:3]} == {("due_at", "request_id", "status")}
+    assert_error(answers[3], 429, "rate_limited")
+    assert 0 < int(answers[3].headers["Retry-After"]) <= 3600
     codes = [m for m in messages() if m["to"] == EMAIL_NORMALISED and "code is" in m["text"]]
     assert len(codes) == 3
-    assert_error(verify(client, widget, answers[4]["request_id"], last_code(EMAIL_NORMALISED)), 400, "invalid_code")
+    # The same answer for a person nobody knows: the limit tells nothing about who exists.
+    unknown = [send(client, widget, "/v1/privacy-requests", {"type": "erasure", "email": "nobody@example.org"})
+               for _ in range(4)]
+    assert [a.status_code for a in unknown] == [202, 202, 202, 429]
+    assert body_of(unknown[3])["error"] == body_of(answers[3])["error"]

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from chalicelib.api.responses.common import OpenView, View
 
 Stage = Literal["new", "contacted", "qualified", "won", "lost"]
-EventType = Literal["submission", "call", "consent", "stage_change", "notice"]
+EventType = Literal["submission", "call", "consent", "stage_change", "notice", "identity"]
 
 
 class LeadAnswer(View):
@@ -16,6 +16,19 @@ class LeadAnswer(View):
 
     lead_id: str
     status: Literal["created", "merged"]
+    # Marketing purposes waiting for the person's confirmation (double opt-in), when any.
+    pending_purposes: list[str] | None = None
+    # Identifiers held pending on an existing lead until the person proves them, when any.
+    pending_identifiers: list[Literal["email", "phone"]] | None = None
+
+
+class PendingIdentifier(View):
+    """An e-mail or phone a public submission asserted for this lead: it reaches nothing until
+    the person confirms it through the lead's known address, or staff accept it."""
+
+    kind: Literal["email", "phone"]
+    value: str
+    asserted_at: datetime
 
 
 class LeadView(View):
@@ -29,6 +42,8 @@ class LeadView(View):
     stage: Stage
     assigned_agent: str | None
     consents: dict[str, bool]
+    identity: dict[str, Literal["given", "staff", "proven"]]
+    pending_identifiers: list[PendingIdentifier]
     lawful_basis: str
     created_at: datetime
     updated_at: datetime

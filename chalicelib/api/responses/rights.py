@@ -15,6 +15,19 @@ RequestStatus = Literal["pending_verification", "verified", "in_progress", "comp
 
 class ConsentRecorded(View):
     consent_id: str
+    # Marketing purposes of this request waiting for the person's confirmation (double opt-in).
+    pending_purposes: list[str]
+
+
+class ConfirmedItems(View):
+    purposes: list[str]
+    identifiers: list[str]
+
+
+class Confirmed(View):
+    """What the link confirmed: marketing purposes now granted, identifiers now the lead's own."""
+
+    confirmed: ConfirmedItems
 
 
 class ConsentEntry(OpenView):

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock
 from chalicelib.errors import ConsentRequired, Minor, ValidationFailed
-from chalicelib.services import audit
+from chalicelib.services import audit, budgets
 from chalicelib.services.auth import Caller
+from chalicelib.services.budgets import Outgoing, Spender
 from chalicelib.services.fields import check_custom_fields
 from chalicelib.services.idempotency import IdempotencyKey, idempotency_key, record, replay
 from chalicelib.services.identifiers import normalise_email, normalise_phone
@@ -32,6 +33,7 @@ from chalicelib.services.validation import parse_input
 from chalicelib.store.base import LeadVaultModel, plain
 from chalicelib.store.batch import get_all, write_all
 from chalicelib.store.claims import ClaimRecord, IdempotencyRecord, SuppressionRecord, claim_key, suppression_key
+from chalicelib.store.counters import ClaimPut
 from chalicelib.store.leads import LIST_SHARDS, LeadRecord, list_key, list_shard, renew_expiry
 from chalicelib.store.tenants import TenantRecord
 from chalicelib.vault import envelope
@@ -40,7 +42,7 @@ from chalicelib.vault.minimise import browser_and_os, truncate_ip
 
 ROUTE = "POST /v1/leads"
 ADULT_AGE = 18
-MAX_ROUNDS = 12
+MAX_ROUNDS = 24
 # A claim whose lead is missing is a crash leftover only once the creating request must be over.
 STALE_CLAIM_S = 30.0
 
@@ -62,10 +64,14 @@ class Person:
     values: dict[str, Any]
     refs: dict[str, str] = field(default_factory=dict)
     purposes: list[str] = field(default_factory=list)
+    # Marketing grants of a public submission: pending until the person confirms (double opt-in).
+    pending_purposes: list[str] = field(default_factory=list)
     policy_version: str | None = None
     source: str = "web"
     # Erased before: marketing never resumes, whatever this submission grants.
     suppressed: bool = False
+    # The request's budgets are spent once, however many rounds a race takes.
+    charged: bool = False
 
     def effective_consents(self) -> dict[str, bool]:
         return {purpose: not (self.suppressed and purpose in MARKETING) for purpose in self.purposes}
@@ -82,6 +88,9 @@ def submit_lead(submission: Submission, body: dict[str, Any]) -> tuple[int, dict
     data = parse_input(LeadInput, body)
     _refuse_minor(data.date_of_birth)
     person = _normalise(tenant, data)
+    if caller.role == "widget":
+        person.pending_purposes = [p for p in person.purposes if p in MARKETING]
+        person.purposes = [p for p in person.purposes if p not in MARKETING]
     _require_contact_consent(caller, tenant, person)
     key = idempotency_key(caller.tenant_id, caller.key_id, submission.idempotency_header, ROUTE, body)
     for round_number in range(MAX_ROUNDS):
@@ -157,6 +166,8 @@ def _attempt(
     claims: dict[str, ClaimRecord] = {kind: found[ck] for kind, ck in claim_keys.items() if ck in found}  # type: ignore[misc]
     stale: dict[str, str] = {}
     if claims:
+        # Spent before the lead is read, so the read-to-update window stays as short as it was.
+        _charge(submission, tenant, person)
         wait_for_twin = patient and key is not None and key.pk not in found
         outcome = _merge(submission, tenant, person, key, claims, wait_for_twin)
         if outcome is not None:
@@ -181,7 +192,12 @@ def _create(
     expires_at = _expiry(tenant_id, now)
     lead_id = "led_" + secrets.token_hex(10)
     primary = "phone" if "phone" in claim_keys else "email"
-    _claim(claim_keys[primary], lead_id, expires_at, stale.get(primary))
+    _claim(submission, tenant, person, ClaimPut(ClaimRecord(claim_keys[primary], lead_id=lead_id,
+                                                            claimed_at=clock.wall_now()), stale.get(primary)))
+    confirm_to = _new_lead_channel(person) if person.pending_purposes else None
+    events = _consent_events(submission, person, lead_id, now, expires_at)
+    extra: list[LeadVaultModel] = []
+    sending = _confirmation(submission, tenant, person, lead_id, events, {}, confirm_to, extra)
     wrapped, master_name = envelope.new_inline_key(tenant_id, lead_id)
     browser, system = browser_and_os(submission.user_agent)
     lead = LeadRecord(
@@ -192,11 +208,13 @@ def _create(
         sealed=envelope.seal(tenant_id, lead_id, "profile", json.dumps(person.values)),
         phone_ref=person.refs.get("phone"),
         email_ref=person.refs.get("email"),
+        identity={kind: "given" for kind in person.refs},
         source=person.source,
         lawful_basis="consent" if "contact" in person.purposes else "legitimate_interest",
         consents=person.effective_consents(),
         first_submission=_context(submission, browser, system),
         idempotency_refs={key.pk} if key else None,
+        confirm_ref=extra[0].pk if extra else None,
         marketing_suppressed=True if person.suppressed else None,
         created_at=now,
         updated_at=now,
@@ -205,29 +223,95 @@ def _create(
         list_sk=list_key(lead_id, expires_at),
         expires_at=expires_at,
     )
-    answer = {"lead_id": lead_id, "status": "created"}
+    answer = _answer(lead_id, "created", person, {})
     items: list[LeadVaultModel] = [lead]
     items += [ClaimRecord(ck, lead_id=lead_id) for kind, ck in claim_keys.items()
               if kind != primary]
-    items += _consent_events(submission, person, lead_id, now, expires_at)
+    items += events + extra
     items += _audit(submission.caller, "lead.create", lead_id)
     if key:
         items.append(record(key, 201, answer, lead_id=lead_id))
     write_all(items)
+    sending()
     return 201, answer
 
 
-def _claim(pk: str, lead_id: str, expires_at: datetime, stale_lead_id: str | None) -> None:
-    """Take the primary identifier for a new lead; losing the race means another request won."""
-    condition = ClaimRecord.pk.does_not_exist()
-    if stale_lead_id:
-        condition = condition | (ClaimRecord.lead_id == stale_lead_id)
+def _answer(lead_id: str, status: str, person: Person, pending: dict[str, str]) -> dict[str, Any]:
+    """The contract's answer, plus what waits for the person's confirmation (only when something does)."""
+    answer: dict[str, Any] = {"lead_id": lead_id, "status": status}
+    if person.pending_purposes:
+        answer["pending_purposes"] = list(person.pending_purposes)
+    if pending:
+        answer["pending_identifiers"] = sorted(pending)
+    return answer
+
+
+def _new_lead_channel(person: Person) -> tuple[str, str, str] | None:
+    """(channel, address, blind index) of a new lead's confirmation: its e-mail, else its phone."""
+    for kind, channel in (("email", "email"), ("phone", "sms")):
+        if kind in person.values:
+            return channel, person.values[kind], person.refs[kind]
+    return None
+
+
+def _may_confirm(submission: Submission, tenant: TenantRecord, to: tuple[str, str, str]) -> bool:
+    """Whether the confirmation's message budgets allow it (else no link is sent; the lead stays)."""
+    caller = submission.caller
+    spender = Spender(tenant, caller.key_id, caller.role, submission.source_ip)
+    return budgets.charge_message(spender, Outgoing(to[0], to[2], "confirmation"))
+
+
+def _claim(submission: Submission, tenant: TenantRecord, person: Person, claim: ClaimPut) -> None:
+    """Take the primary identifier for a new lead, spending the request's budgets in the same write.
+
+    Losing the claim's race means another request won: read again.
+    """
+    caller = submission.caller
+    spender = Spender(tenant, caller.key_id, caller.role, submission.source_ip)
     try:
-        ClaimRecord(pk, lead_id=lead_id, claimed_at=clock.wall_now()).save(condition=condition)
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise _Retry() from None
-        raise
+        budgets.charge(spender, None if person.charged else "leads", claim=claim)
+    except budgets.ClaimTaken:
+        raise _Retry() from None
+    person.charged = True
+
+
+def _charge(submission: Submission, tenant: TenantRecord, person: Person) -> None:
+    if person.charged:
+        return
+    caller = submission.caller
+    budgets.charge(Spender(tenant, caller.key_id, caller.role, submission.source_ip), "leads")
+    person.charged = True
+
+
+def _confirmation(
+    submission: Submission, tenant: TenantRecord, person: Person, lead_id: str, events: list[LeadVaultModel],
+    pending: dict[str, str], to: tuple[str, str, str] | None, items: list[LeadVaultModel],
+) -> Any:
+    """Add the confirmation token to ``items``; returns what sends the message once they are written."""
+    if to is None or not (person.pending_purposes or pending):
+        return lambda: None
+    from chalicelib.services import confirmations
+
+    pending_event = next((e for e in events if plain(e.info).get("pending")), None)
+    token, token_record = confirmations.issue(
+        tenant.tenant_id, lead_id,
+        identifiers={kind: blind_index(tenant.tenant_id, kind, value) for kind, value in pending.items()},
+        consent_event=pending_event.event_id if pending_event is not None else None,
+        purposes=person.pending_purposes, policy_version=person.policy_version)
+    items.append(token_record)
+    text = confirmations.message_text(tenant.name, person.pending_purposes, pending, token)
+
+    def sending() -> None:
+        from chalicelib.logs import log_exception
+
+        if not _may_confirm(submission, tenant, to):
+            return  # over a message budget: the lead is kept, the link is not sent
+        try:
+            confirmations.send(tenant, to[0], to[1], lead_id, text)
+        except Exception as exc:  # noqa: BLE001 - the lead is kept; the person may submit again
+            log_exception("confirmation_not_sent", exc, route=ROUTE)
+
+    return sending
 
 
 def _merge(
@@ -238,7 +322,12 @@ def _merge(
     claims: dict[str, ClaimRecord],
     wait_for_twin: bool,
 ) -> tuple[int, dict[str, Any]] | None:
-    """Merge into the first live lead the claims name (phone first); None when every one is gone."""
+    """Merge into the first live lead the claims name (phone first); None when every one is gone.
+
+    Staff keys are trusted: newer values win and new identifiers join the lead at once. A public
+    (widget) submission only fills what the lead lacks, never replaces or removes an identifier,
+    and an identifier the lead does not have waits as pending until the person proves it.
+    """
     tenant_id, now = tenant.tenant_id, clock.now()
     lead = None
     for kind in ("phone", "email"):
@@ -248,16 +337,32 @@ def _merge(
         return None
     if wait_for_twin and key and key.pk in (lead.idempotency_refs or ()):
         raise _Retry()  # a concurrent twin of this very request is finishing: replay its answer
-    # Claims that name a dead lead are free: they move to this lead with the submission.
+    # Claims that name a dead lead are free: for this lead they are like no claim at all.
     claims = {kind: claim for kind, claim in claims.items()
               if claim.lead_id == lead.lead_id or _load_owner(tenant_id, claim, now) is not None}
     other = {claim.lead_id for claim in claims.values()} - {lead.lead_id}
+    trusted = submission.caller.role != "widget"
     envelope.adopt_key(tenant_id, lead.lead_id, lead.wrapped_key)
     current = json.loads(envelope.unseal(tenant_id, lead.lead_id, "profile", lead.sealed)) if lead.sealed else {}
     incoming = dict(person.values)
-    if other and "email" in incoming and "email" in current:
-        incoming.pop("email")  # the e-mail belongs to another lead: keep both apart, flag the link
-    merged = _newer_values(current, incoming)
+    new_kinds: list[str] = []
+    pending: dict[str, str] = {}
+    for kind in ("phone", "email"):
+        if kind not in person.refs or (claims.get(kind) is not None and claims[kind].lead_id == lead.lead_id):
+            continue
+        value = incoming.pop(kind)
+        if kind in claims:
+            continue  # another live lead's identifier: keep both apart, flag the link
+        if trusted:
+            incoming[kind] = value
+            new_kinds.append(kind)
+        else:
+            pending[kind] = value
+    merged = _newer_values(current, incoming) if trusted else _missing_values(current, incoming)
+    if pending:
+        merged["pending"] = {**current.get("pending", {}),
+                             **{kind: {"value": value, "at": clock.iso(now)} for kind, value in pending.items()}}
+    confirm_to = _lead_channel(lead, current) if (pending or person.pending_purposes) else None
     expires_at = _expiry(tenant_id, now)
     consents = {**(plain(lead.consents))}
     consents.update(person.effective_consents())
@@ -271,34 +376,67 @@ def _merge(
     ]
     if person.suppressed:
         actions.append(LeadRecord.marketing_suppressed.set(True))
-    new_kinds = [kind for kind in person.refs if kind not in claims and kind in incoming]
+    replaced: list[LeadVaultModel] = []
     for kind in new_kinds:
         actions.append(getattr(LeadRecord, f"{kind}_ref").set(person.refs[kind]))
+        old_ref = getattr(lead, f"{kind}_ref")
+        if old_ref and old_ref != person.refs[kind]:
+            replaced.append(ClaimRecord(claim_key(tenant_id, kind, old_ref)))
+    if new_kinds:
+        actions.append(LeadRecord.identity.set({**plain(lead.identity), **{kind: "staff" for kind in new_kinds}}))
+    events = _consent_events(submission, person, lead.lead_id, now, expires_at)
+    extra: list[LeadVaultModel] = []
+    sending = _confirmation(submission, tenant, person, lead.lead_id, events, pending, confirm_to, extra)
     if key:
         actions.append(LeadRecord.idempotency_refs.add({key.pk}))
+    if extra:
+        actions.append(LeadRecord.confirm_ref.set(extra[0].pk))
+        if lead.confirm_ref:
+            replaced.append(IdempotencyRecord(lead.confirm_ref))  # the older link stops working
     try:
         lead.update(actions=actions, condition=LeadRecord.version == lead.version)
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             raise _Retry() from None
         raise
-    answer = {"lead_id": lead.lead_id, "status": "merged"}
+    answer = _answer(lead.lead_id, "merged", person, pending)
     browser, system = browser_and_os(submission.user_agent)
-    info = {**_context(submission, browser, system), "changed": sorted(_changed(current, merged))}
+    info: dict[str, Any] = {**_context(submission, browser, system), "changed": sorted(_changed(current, merged))}
     if other:
         info["possible_duplicate_of"] = sorted(other)
+    if pending:
+        info["pending_identifiers"] = sorted(pending)
     items: list[LeadVaultModel] = [
         new_event(tenant_id, lead.lead_id, "submission", now, expires_at, info=info,
                   sealed_values=person.values, actor_key_id=submission.caller.key_id),
     ]
     items += [ClaimRecord(claim_key(tenant_id, kind, person.refs[kind]), lead_id=lead.lead_id)
               for kind in new_kinds]
-    items += _consent_events(submission, person, lead.lead_id, now, expires_at)
+    items += events + extra
     items += _audit(submission.caller, "lead.merge", lead.lead_id)
     if key:
         items.append(record(key, 200, answer, lead_id=lead.lead_id))
-    write_all(items)
+    write_all(items, deletes=replaced)
+    sending()
     return 200, answer
+
+
+def _lead_channel(lead: LeadRecord, profile: dict[str, Any]) -> tuple[str, str, str] | None:
+    """Where a lead's own confirmations go: its proven e-mail, else its phone (never a pending one)."""
+    if profile.get("email") and lead.email_ref:
+        return "email", profile["email"], lead.email_ref
+    if profile.get("phone") and lead.phone_ref:
+        return "sms", profile["phone"], lead.phone_ref
+    return None
+
+
+def _missing_values(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
+    """A public submission fills what the lead lacks and changes nothing it already holds."""
+    merged = {**{k: v for k, v in incoming.items() if k not in ("fields", "utm")}, **current}
+    for nested in ("fields", "utm"):
+        if incoming.get(nested):
+            merged[nested] = {**incoming[nested], **current.get(nested, {})}
+    return merged
 
 
 def _load_owner(tenant_id: str, claim: ClaimRecord, now: datetime) -> LeadRecord | None:
@@ -324,7 +462,7 @@ def _newer_values(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str
 
 
 def _changed(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
-    names = {k for k in after if k not in ("fields", "utm") and before.get(k) != after.get(k)}
+    names = {k for k in after if k not in ("fields", "utm", "pending") and before.get(k) != after.get(k)}
     for nested in ("fields", "utm"):
         names |= {f"{nested}.{k}" for k, v in after.get(nested, {}).items() if before.get(nested, {}).get(k) != v}
     return names
@@ -339,12 +477,17 @@ def _context(submission: Submission, browser: str | None, system: str | None) ->
 def _consent_events(
     submission: Submission, person: Person, lead_id: str, now: datetime, expires_at: datetime
 ) -> list[LeadVaultModel]:
-    if not person.purposes:
-        return []
-    info = {"grants": {purpose: True for purpose in person.purposes}, "policy_version": person.policy_version,
-            "source": "lead_form", "ip_prefix": truncate_ip(submission.source_ip)}
-    return [new_event(submission.caller.tenant_id, lead_id, "consent", now, expires_at,
-                      info={k: v for k, v in info.items() if v}, actor_key_id=submission.caller.key_id)]
+    """The ledger entries of the submission: grants that hold now, and marketing grants pending confirmation."""
+    events: list[LeadVaultModel] = []
+    base = {"policy_version": person.policy_version, "source": "lead_form",
+            "ip_prefix": truncate_ip(submission.source_ip)}
+    for purposes, pending in ((person.purposes, False), (person.pending_purposes, True)):
+        if not purposes:
+            continue
+        info = {"grants": {purpose: True for purpose in purposes}, **base, "pending": pending}
+        events.append(new_event(submission.caller.tenant_id, lead_id, "consent", now, expires_at,
+                                info={k: v for k, v in info.items() if v}, actor_key_id=submission.caller.key_id))
+    return events
 
 
 def _audit(caller: Caller, action: str, lead_id: str) -> list[LeadVaultModel]:

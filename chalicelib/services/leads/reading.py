@@ -58,6 +58,9 @@ def lead_view(lead: LeadRecord) -> dict[str, Any]:
         "stage": lead.stage,
         "assigned_agent": lead.assigned_agent,
         "consents": consents,
+        "identity": plain(lead.identity),
+        "pending_identifiers": [{"kind": kind, "value": item["value"], "asserted_at": item["at"]}
+                                for kind, item in sorted((values.get("pending") or {}).items())],
         "lawful_basis": lead.lawful_basis,
         "created_at": clock.iso(lead.created_at),
         "updated_at": clock.iso(lead.updated_at),

@@ -14,7 +14,7 @@ from chalicelib.store.leads import LeadRecord
 from chalicelib.store.timeline import TimelineRecord
 from chalicelib.vault import envelope
 
-TYPES = ("submission", "call", "consent", "stage_change", "notice")
+TYPES = ("submission", "call", "consent", "stage_change", "notice", "identity")
 
 
 def new_event(

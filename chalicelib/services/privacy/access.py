@@ -11,10 +11,9 @@ from chalicelib import clock
 from chalicelib.services.leads.reading import is_live, lead_view
 from chalicelib.services.leads.timeline import event_view, first_submission_view
 from chalicelib.services.privacy.locate import calls_of, events_of, find_person
+from chalicelib.services.privacy.requests import EXPORT_DAYS
 from chalicelib.store.privacy import ExportRecord, PrivacyRequestRecord
 from chalicelib.vault import envelope
-
-EXPORT_DAYS = 7
 
 
 def build_export(record: PrivacyRequestRecord) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from chalicelib.store.privacy import PrivacyRequestRecord
 OUTCOMES = {
     ("erasure", "completed"): "Your data has been erased, including from our backups' keys. "
                               "We keep only a receipt of the request, and we will not send you marketing again.",
-    ("access", "completed"): "Your data export is ready. Download it within 7 days from the privacy page.",
+    ("access", "completed"): "Your data export is ready. Download it within 7 days (the link works once): {link}",
 }
 
 
@@ -33,4 +33,8 @@ def send_outcome(record: PrivacyRequestRecord, to: str) -> None:
             if record.rejection_reason == "legal_hold" else "it could not be verified."))
     else:
         text = OUTCOMES[(record.type, record.status)]
+        if "{link}" in text:
+            from chalicelib.services.privacy.requests import download_link
+
+            text = text.format(link=download_link(record))
     send(_message(record, to, f"Your {record.type} request: {record.status}", text))

@@ -17,11 +17,12 @@ from typing import Any, Literal
 from pydantic import ConfigDict, StrictBool
 
 from chalicelib import clock
-from chalicelib.errors import Forbidden, Gone, LeadVaultError, NotFound, RateLimited
-from chalicelib.services import audit
+from chalicelib.errors import Forbidden, Gone, LeadVaultError, NotFound, RateLimited, Unauthorized
+from chalicelib.services import audit, budgets, one_time
 from chalicelib.services.auth import Caller
+from chalicelib.services.budgets import Outgoing, Spender
 from chalicelib.services.people import identify
-from chalicelib.services.tenancy import retention_days
+from chalicelib.services.tenancy import require_tenant, retention_days
 from chalicelib.services.validation import StrictInput, parse_input, present
 from chalicelib.store.base import plain
 from chalicelib.store.privacy import WORK_SHARDS, ExportRecord, PrivacyRequestRecord
@@ -32,9 +33,7 @@ CODE_MINUTES = 10
 MAX_ATTEMPTS = 3
 DEFAULT_DUE_DAYS = 30
 VERIFY_WITHIN = timedelta(hours=24)
-# Codes sent to one e-mail or phone per hour: beyond this the request is still accepted (and
-# answered exactly alike) but no message goes out, so nobody can flood a person's inbox or phone.
-CODES_PER_HOUR = 3
+EXPORT_DAYS = 7
 FINAL = frozenset({"completed", "rejected", "expired"})
 
 
@@ -77,7 +76,7 @@ def work_keys(request_id: str, due_at: datetime) -> tuple[str, str]:
     return f"work#{int(request_id[-2:], 16) % WORK_SHARDS}", f"{clock.sort_stamp(due_at)}#{request_id}"
 
 
-def file_request(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+def file_request(caller: Caller, body: dict[str, Any], source_ip: str | None = None) -> dict[str, Any]:
     """File a request and send its code; the answer never says whether data exists."""
     from chalicelib.services.privacy.messages import send_code
 
@@ -85,16 +84,23 @@ def file_request(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
     if data.verified_by_admin and caller.role != "admin":
         raise Forbidden("Only admins may file a request as verified.")
     identifier = identify(caller.tenant_id, {"email": data.email, "phone": data.phone})
+    tenant = require_tenant(caller.tenant_id)
+    channel = "email" if identifier.kind == "email" else "sms"
+    sends_code = not data.verified_by_admin
+    # Over any budget (the key's, the tenant's, the client's, or this address's codes from this
+    # requester) the request is refused before anything is stored or sent, alike for everyone.
+    budgets.charge(Spender(tenant, caller.key_id, caller.role, source_ip), "privacy_requests",
+                   Outgoing(channel, identifier.ref, "code") if sends_code else None)
     now = clock.now()
     request_id = REQUEST_ID_PREFIX + secrets.token_hex(16)
-    due_at = now + timedelta(days=_due_days(caller.tenant_id))
+    due_at = now + timedelta(days=int(tenant.privacy_due_days or DEFAULT_DUE_DAYS))
     subject = envelope.new_subject(caller.tenant_id, subject_id=request_id)
     record = PrivacyRequestRecord(
         request_id,
         tenant_id=caller.tenant_id,
         type=data.type,
         status="verified" if data.verified_by_admin else "pending_verification",
-        channel="email" if identifier.kind == "email" else "sms",
+        channel=channel,
         identifier_sealed=envelope.seal(caller.tenant_id, subject.subject_id, "identifier", identifier.value),
         identifier_ref=f"{identifier.kind}:{identifier.ref}",
         created_by_key_id=caller.key_id,
@@ -106,7 +112,7 @@ def file_request(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
     )
     record.work_pk, record.work_sk = work_keys(request_id, due_at)
     code = None
-    if not data.verified_by_admin and _may_send_code(identifier, now):
+    if sends_code:
         code = f"{secrets.randbelow(10**6):06d}"
         record.code_hash = _code_hash(caller.tenant_id, request_id, code)
         record.code_expires_at = now + timedelta(minutes=CODE_MINUTES)
@@ -116,19 +122,6 @@ def file_request(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
     if code is not None:
         send_code(record, identifier.value, code)
     return {"request_id": request_id, "status": record.status, "due_at": clock.iso(due_at)}
-
-
-def _may_send_code(identifier: Any, now: datetime) -> bool:
-    from chalicelib.store.claims import bump
-
-    pk = f"{identifier.tenant_id}#rate#otp#{identifier.kind}#{identifier.ref}#{now:%Y-%m-%dT%H}"
-    return bump(pk, now + timedelta(hours=2)) <= CODES_PER_HOUR
-
-
-def _due_days(tenant_id: str) -> int:
-    from chalicelib.services.tenancy import require_tenant
-
-    return int(require_tenant(tenant_id).privacy_due_days or DEFAULT_DUE_DAYS)
 
 
 def visible_request(caller: Caller, request_id: str) -> PrivacyRequestRecord:
@@ -208,19 +201,71 @@ def get_request(caller: Caller, request_id: str) -> dict[str, Any]:
     return request_view(visible_request(caller, request_id))
 
 
-def get_export(caller: Caller, request_id: str) -> dict[str, Any]:
-    """An access request's export while it lasts (seven days after completion)."""
+def get_export(caller: Caller, request_id: str, download_token: str | None = None) -> dict[str, Any]:
+    """An access request's export while it lasts (seven days after completion).
+
+    Admins read it with their key (audited). The public widget key is not enough: it must bring
+    the single-use token of the download link sent to the verified address.
+    """
+    record = visible_request(caller, request_id)
+    if caller.role != "admin":
+        if not download_token:
+            raise Forbidden("Use the download link we sent to you.", code="download_token_required")
+        _spend_download(download_token, record)
+    return _open_export(record, caller.key_id)
+
+
+class DownloadInput(StrictInput):
+    token: str
+
+
+def download(request_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /v1/privacy-requests/{id}/download``: the export behind the link sent to the person (no key)."""
+    data = parse_input(DownloadInput, body)
+    if not isinstance(request_id, str) or not request_id.startswith(REQUEST_ID_PREFIX) or len(request_id) != 36:
+        raise Unauthorized(_BAD_LINK)
+    target = one_time.spend(data.token, one_time.DOWNLOAD, _BAD_LINK)
+    if target.get("request_id") != request_id:
+        raise Unauthorized(_BAD_LINK)
+    try:
+        record = PrivacyRequestRecord.get(request_id, consistent_read=True)
+    except PrivacyRequestRecord.DoesNotExist:
+        raise Unauthorized(_BAD_LINK) from None
+    if record.tenant_id != target["tenant_id"]:
+        raise Unauthorized(_BAD_LINK)
+    return _open_export(record, "download_link")
+
+
+_BAD_LINK = "This download link is not valid, was already used, or has expired; file a new access request."
+
+
+def _spend_download(token: str, record: PrivacyRequestRecord) -> None:
+    target = one_time.spend(token, one_time.DOWNLOAD, _BAD_LINK)
+    if target.get("request_id") != record.request_id or target["tenant_id"] != record.tenant_id:
+        raise Unauthorized(_BAD_LINK)
+
+
+def download_link(record: PrivacyRequestRecord) -> str:
+    """Issue and store the single-use link of a completed access request's export."""
+    from chalicelib.config import get_settings
+
+    token, token_record = one_time.issue(record.tenant_id, one_time.DOWNLOAD, {"request_id": record.request_id},
+                                         timedelta(days=EXPORT_DAYS))
+    token_record.save()
+    return f"{get_settings().public_url}/v1/pages/privacy#request={record.request_id}&download={token}"
+
+
+def _open_export(record: PrivacyRequestRecord, actor: str) -> dict[str, Any]:
     import json
 
-    record = visible_request(caller, request_id)
     if record.type != "access" or record.status != "completed":
         raise NotFound("No export for this request.")
     try:
-        export = ExportRecord.get(f"export#{request_id}", consistent_read=True)
+        export = ExportRecord.get(f"export#{record.request_id}", consistent_read=True)
     except ExportRecord.DoesNotExist:
         export = None
     if export is None or export.expires_at <= clock.now():
         raise Gone("The export has expired.", code="export_expired")
-    raw = envelope.unseal_bytes(record.tenant_id, request_id, "export", export.sealed)
-    audit.record(record.tenant_id, caller.key_id, "privacy_request.export_read", request_id)
+    raw = envelope.unseal_bytes(record.tenant_id, record.request_id, "export", export.sealed)
+    audit.record(record.tenant_id, actor, "privacy_request.export_read", record.request_id)
     return json.loads(zlib.decompress(raw))

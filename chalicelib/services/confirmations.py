@@ -1,0 +1,243 @@
+"""Proof by the person: confirmation links for marketing grants and for identifiers added publicly.
+
+The widget key is public and anyone may know a phone number or an e-mail, so what a public
+submission asserts about a person waits for that person:
+- a marketing grant is pending until a link sent to the address it is for is followed (double
+  opt-in); the ledger keeps the pending entry and the confirming one, each with its proof;
+- an identifier added to an existing lead is pending until a link sent to the lead's own known
+  address is followed (the person who owns the lead vouches for it), or staff accept it.
+The link is a single-use token (:mod:`chalicelib.services.one_time`); the message is
+transactional and carries no marketing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any, Literal
+
+from chalicelib import clock
+from chalicelib.config import get_settings
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.services import audit, one_time
+from chalicelib.services.purposes import MARKETING
+from chalicelib.services.tenancy import retention_days
+from chalicelib.services.validation import StrictInput, parse_input
+from chalicelib.store.base import plain
+from chalicelib.store.claims import ClaimRecord, OneTimeTokenRecord, claim_key
+from chalicelib.store.leads import LeadRecord
+from chalicelib.vault import envelope
+from chalicelib.vault.minimise import truncate_ip
+
+CONFIRM_DAYS = 7
+MAX_ROUNDS = 5
+PURPOSE_WORDS = {"marketing_email": "offers by e-mail", "marketing_sms": "offers by text message",
+                 "marketing_calls": "offers by phone call"}
+KIND_WORDS = {"email": "e-mail address", "phone": "phone number"}
+
+
+class IdentifierTaken(Conflict):
+    code = "identifier_taken"
+    default_message = "That e-mail address or phone number now belongs to another record; ask us to link them."
+
+
+class ConfirmInput(StrictInput):
+    token: str
+
+
+class AcceptInput(StrictInput):
+    kind: Literal["email", "phone"]
+
+
+def issue(
+    tenant_id: str, owner: str, *, identifiers: dict[str, str] | None = None, consent_event: str | None = None,
+    purposes: list[str] | None = None, policy_version: str | None = None,
+) -> tuple[str, OneTimeTokenRecord]:
+    """A confirmation token for what a public submission asserted (ids and blind indexes only)."""
+    target = {"owner": owner, "identifiers": identifiers or {}, "consent_event": consent_event,
+              "purposes": sorted(purposes or []), "policy_version": policy_version}
+    return one_time.issue(tenant_id, one_time.CONFIRM, target, timedelta(days=CONFIRM_DAYS))
+
+
+def confirm_url(token: str) -> str:
+    """The hosted confirmation page; the token rides in the fragment, never in a server's logs."""
+    return f"{get_settings().public_url}/v1/pages/confirm#token={token}"
+
+
+def message_text(tenant_name: str, purposes: list[str], pending: dict[str, str], token: str) -> str:
+    """What the person reads: what they are asked to confirm, masked, and that ignoring it is safe."""
+    asks = []
+    if purposes:
+        asks.append("that you want " + ", ".join(PURPOSE_WORDS.get(p, p) for p in sorted(purposes)))
+    for kind, value in sorted(pending.items()):
+        asks.append(f"adding the {KIND_WORDS[kind]} {mask(kind, value)} to your details")
+    return (f"{tenant_name}: please confirm " + " and ".join(asks) + f": {confirm_url(token)} "
+            f"(valid {CONFIRM_DAYS} days). If this was not you, ignore this message: nothing changes.")
+
+
+def mask(kind: str, value: str) -> str:
+    """Enough for the owner to recognise, too little to learn from."""
+    if kind == "phone":
+        return "•" * max(0, len(value) - 4) + value[-4:]
+    local, _, domain = value.partition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
+def send(tenant: Any, channel: str, to: str, owner: str, text: str) -> None:
+    from chalicelib.notify import Message
+    from chalicelib.notify import send as deliver
+    from chalicelib.services.preferences import preferences_url
+
+    deliver(Message(channel=channel, to=to, subject=f"{tenant.name}: please confirm", text=text, kind="system",
+                    preferences_url=preferences_url(tenant.tenant_id, owner)))
+
+
+def confirm(body: dict[str, Any], source_ip: str | None) -> dict[str, Any]:
+    """``POST /v1/confirmations``: follow a confirmation link (no key; the token is the proof)."""
+    data = parse_input(ConfirmInput, body)
+    target = one_time.spend(data.token, one_time.CONFIRM)
+    tenant_id, owner = target["tenant_id"], str(target["owner"])
+    confirmed: dict[str, list[str]] = {"purposes": [], "identifiers": []}
+    if target.get("identifiers") and owner.startswith("led_"):
+        confirmed["identifiers"] = promote(tenant_id, owner, dict(target["identifiers"]), "proven", actor=None)
+    if target.get("purposes"):
+        _confirm_marketing(tenant_id, owner, target, source_ip)
+        confirmed["purposes"] = list(target["purposes"])
+    return {"confirmed": confirmed}
+
+
+def accept_pending(caller: Any, lead_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /v1/leads/{id}/identifiers/accept``: staff vouch for a pending identifier (audited)."""
+    from chalicelib.services.leads.reading import lead_view, visible_lead
+
+    lead = visible_lead(caller, lead_id)
+    data = parse_input(AcceptInput, body)
+    profile = _profile(lead)
+    pending = (profile.get("pending") or {}).get(data.kind)
+    if not pending:
+        raise NotFound("This lead has no pending identifier of that kind.")
+    from chalicelib.vault.blind_index import blind_index
+
+    ref = blind_index(lead.tenant_id, data.kind, pending["value"])
+    promote(lead.tenant_id, lead.lead_id, {data.kind: ref}, "staff", actor=caller.key_id)
+    return lead_view(visible_lead(caller, lead_id))
+
+
+def _profile(lead: LeadRecord) -> dict[str, Any]:
+    envelope.adopt_key(lead.tenant_id, lead.lead_id, lead.wrapped_key)
+    return json.loads(envelope.unseal(lead.tenant_id, lead.lead_id, "profile", lead.sealed)) if lead.sealed else {}
+
+
+def _live_lead(tenant_id: str, lead_id: str) -> LeadRecord | None:
+    try:
+        lead = LeadRecord.get(lead_id, consistent_read=True)
+    except LeadRecord.DoesNotExist:
+        return None
+    live = lead.wrapped_key and (lead.expires_at is None or lead.expires_at > clock.now())
+    return lead if lead.tenant_id == tenant_id and live else None
+
+
+def promote(tenant_id: str, lead_id: str, identifiers: dict[str, str], provenance: str, actor: str | None) -> list[str]:
+    """Make pending identifiers the lead's own: claim each, then move it into the profile."""
+    from pynamodb.exceptions import UpdateError
+
+    from chalicelib.services.leads.timeline import new_event
+    from chalicelib.vault.blind_index import blind_index
+
+    for _ in range(MAX_ROUNDS):
+        lead = _live_lead(tenant_id, lead_id)
+        if lead is None:
+            return []
+        profile = _profile(lead)
+        pending = dict(profile.get("pending") or {})
+        kinds = [kind for kind, ref in sorted(identifiers.items())
+                 if kind in pending and blind_index(tenant_id, kind, pending[kind]["value"]) == ref]
+        if not kinds:
+            return []  # superseded by a newer pending identifier, or already promoted
+        for kind in kinds:
+            _claim(tenant_id, kind, identifiers[kind], lead_id)
+        identity = plain(lead.identity)
+        actions = []
+        for kind in kinds:
+            old_ref = getattr(lead, f"{kind}_ref")
+            if old_ref and old_ref != identifiers[kind]:
+                _release(tenant_id, kind, old_ref, lead_id)
+            profile[kind] = pending.pop(kind)["value"]
+            identity[kind] = provenance
+            actions.append(getattr(LeadRecord, f"{kind}_ref").set(identifiers[kind]))
+        if pending:
+            profile["pending"] = pending
+        else:
+            profile.pop("pending", None)
+        now = clock.now()
+        actions += [LeadRecord.sealed.set(envelope.seal(tenant_id, lead_id, "profile", json.dumps(profile))),
+                    LeadRecord.identity.set(identity), LeadRecord.updated_at.set(now),
+                    LeadRecord.version.set(lead.version + 1)]
+        try:
+            lead.update(actions=actions, condition=LeadRecord.version == lead.version)
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                continue
+            raise
+        event = new_event(tenant_id, lead_id, "identity", now, lead.expires_at,
+                          info={"confirmed": kinds, "provenance": provenance}, actor_key_id=actor)
+        items: list[Any] = [event]
+        if actor:
+            items.append(audit.build(tenant_id, actor, "lead.identifier_accept", lead_id))
+        from chalicelib.store.batch import write_all
+
+        write_all(items)
+        return kinds
+    raise RuntimeError("identifier promotion did not settle")
+
+
+def _claim(tenant_id: str, kind: str, ref: str, lead_id: str) -> None:
+    """Take the identifier for the lead: free, already ours, or left by a lead that is gone."""
+    from pynamodb.exceptions import PutError
+
+    pk = claim_key(tenant_id, kind, ref)
+    try:
+        ClaimRecord(pk, lead_id=lead_id).save(
+            condition=ClaimRecord.pk.does_not_exist() | (ClaimRecord.lead_id == lead_id))
+        return
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+    holder = ClaimRecord.get(pk, consistent_read=True)
+    if _live_lead(tenant_id, holder.lead_id) is not None:
+        raise IdentifierTaken()
+    try:
+        ClaimRecord(pk, lead_id=lead_id).save(condition=ClaimRecord.lead_id == holder.lead_id)
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise IdentifierTaken() from None
+        raise
+
+
+def _release(tenant_id: str, kind: str, ref: str, lead_id: str) -> None:
+    """Free the identifier a proven one replaces, if it still names this lead."""
+    from pynamodb.exceptions import DeleteError
+
+    try:
+        ClaimRecord(claim_key(tenant_id, kind, ref)).delete(condition=ClaimRecord.lead_id == lead_id)
+    except DeleteError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def _confirm_marketing(tenant_id: str, owner: str, target: dict[str, Any], source_ip: str | None) -> None:
+    """The confirming ledger entry, pointing at the pending one; the lead's summary follows."""
+    from chalicelib.services.leads.timeline import new_event
+    from chalicelib.store.batch import write_all
+
+    now = clock.now()
+    grants = {purpose: True for purpose in target["purposes"] if purpose in MARKETING}
+    info = {"grants": grants, "policy_version": target.get("policy_version"), "source": "double_opt_in",
+            "confirms": target.get("consent_event"), "ip_prefix": truncate_ip(source_ip)}
+    write_all([new_event(tenant_id, owner, "consent", now, now + timedelta(days=retention_days(tenant_id, "consents")),
+                         info={k: v for k, v in info.items() if v})])
+    lead = _live_lead(tenant_id, owner) if owner.startswith("led_") else None
+    if lead is not None:
+        current = plain(lead.consents)
+        current.update({p: not lead.marketing_suppressed for p in grants})
+        lead.update(actions=[LeadRecord.consents.set(current)])

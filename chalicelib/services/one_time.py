@@ -1,0 +1,66 @@
+"""Single-use tokens sent to a person: confirmation links and download links.
+
+The token itself (128 random bits, short enough for an SMS) is only ever in the message; the
+store keeps its SHA-256. Spending it is one conditional update that records a nonce, so a spend
+whose answer was lost and retried is recognised as ours, while any second spend is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from base64 import urlsafe_b64encode
+from datetime import timedelta
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.errors import Unauthorized
+from chalicelib.store.claims import OneTimeTokenRecord, one_time_key
+
+CONFIRM = "confirm"
+DOWNLOAD = "download"
+_MAX_TOKEN_LENGTH = 64
+
+
+def _hash(token: str) -> str:
+    return urlsafe_b64encode(hashlib.sha256(token.encode()).digest()).decode().rstrip("=")
+
+
+def issue(tenant_id: str, purpose: str, target: dict[str, Any], lifetime: timedelta) -> tuple[str, OneTimeTokenRecord]:
+    """A new token and its (unsaved) record, so callers can batch it with their own writes."""
+    token = secrets.token_urlsafe(16)
+    record = OneTimeTokenRecord(one_time_key(_hash(token)), tenant_id=tenant_id, purpose=purpose,
+                                target=json.dumps(target, separators=(",", ":")),
+                                expires_at=clock.now() + lifetime)
+    return token, record
+
+
+def spend(token: object, purpose: str, invalid: str = "The link is not valid or was already used.") -> dict[str, Any]:
+    """``{"tenant_id", **target}`` of a live, unspent token of ``purpose``, now spent; else 401."""
+    from pynamodb.exceptions import UpdateError
+
+    if not isinstance(token, str) or not 16 <= len(token) <= _MAX_TOKEN_LENGTH or not token.isascii():
+        raise Unauthorized(invalid)
+    pk, nonce = one_time_key(_hash(token)), secrets.token_hex(8)
+    record = OneTimeTokenRecord(pk)
+    try:
+        record.update(actions=[OneTimeTokenRecord.spent_by.set(nonce)],
+                      condition=OneTimeTokenRecord.pk.exists() & OneTimeTokenRecord.spent_by.does_not_exist()
+                      & (OneTimeTokenRecord.purpose == purpose) & (OneTimeTokenRecord.expires_at > clock.now()))
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        record = _spent_by_us(pk, nonce)
+        if record is None:
+            raise Unauthorized(invalid) from None
+    return {"tenant_id": record.tenant_id, **json.loads(record.target)}
+
+
+def _spent_by_us(pk: str, nonce: str) -> OneTimeTokenRecord | None:
+    """The record when the refused update was the SDK retrying our own applied one."""
+    try:
+        record = OneTimeTokenRecord.get(pk, consistent_read=True)
+    except OneTimeTokenRecord.DoesNotExist:
+        return None
+    return record if record.spent_by == nonce else None
