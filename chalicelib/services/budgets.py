@@ -47,7 +47,8 @@ DEFAULT_BUDGETS: dict[str, int] = {
     "sms_per_key_hour": 60,
     "sms_per_tenant_day": 200,
     "codes_per_address_and_requester_hour": 3,
-    "codes_per_address_day": 10,
+    "codes_per_address_and_requester_day": 6,
+    "codes_per_address_day": 30,
     "confirmations_per_address_day": 3,
 }
 ACTIONS = ("leads", "consents", "privacy_requests")
@@ -92,6 +93,7 @@ def _counter(tenant_id: str, name: str, scope: str, limit: int, now: datetime, s
     per = HOUR if name.endswith("_hour") else DAY
     stamp, ends = _window(per, now)
     pk = f"{tenant_id}#rate#{name}#{scope}#{stamp}"
+    shards = min(shards, max(limit, 1))  # a small budget is never multiplied by its shards
     if shards > 1:
         pk += f"#{secrets.randbelow(shards)}"
         limit = math.ceil(limit / shards)
@@ -149,6 +151,9 @@ def _message_counters(
         requester = client or spender.key_id
         counters.append(_counter(tenant_id, "codes_per_address_and_requester_hour", f"{recipient}:{requester}",
                                  limits["codes_per_address_and_requester_hour"], now))
+        counters.append(_counter(tenant_id, "codes_per_address_and_requester_day", f"{recipient}:{requester}",
+                                 limits["codes_per_address_and_requester_day"], now))
+        # A ceiling for the address over every requester: flooding needs many networks, not one.
         counters.append(_counter(tenant_id, "codes_per_address_day", recipient, limits["codes_per_address_day"], now))
     else:
         counters.append(_counter(tenant_id, "confirmations_per_address_day", recipient,
@@ -164,6 +169,9 @@ def charge(
     Raises :class:`ClaimTaken` when only the claim's condition failed (a concurrent submission).
     """
     counters = counters_for(spender, action, message)
+    closed = [counter for counter in counters if counter.limit <= 0]
+    if closed:  # a budget set to 0: nothing of that kind is spent at all
+        raise BudgetSpent(closed)
     try:
         spend(counters, claim)
     except Refused as refused:
@@ -183,6 +191,8 @@ def charge_message(spender: Spender, message: Outgoing) -> bool:
     link): over budget, the request is kept and only the message is left unsent.
     """
     counters = counters_for(spender, None, message)
+    if any(counter.limit <= 0 for counter in counters):
+        return False
     try:
         spend(counters)
     except (Refused, Contended):

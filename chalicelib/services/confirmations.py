@@ -64,23 +64,25 @@ def confirm_url(token: str) -> str:
     return f"{get_settings().public_url}/v1/pages/confirm#token={token}"
 
 
-def message_text(tenant_name: str, purposes: list[str], pending: dict[str, str], token: str) -> str:
-    """What the person reads: what they are asked to confirm, masked, and that ignoring it is safe."""
+def message_text(
+    tenant_name: str, purposes: list[str], pending: dict[str, str], token: str, replacing: frozenset[str] = frozenset(),
+) -> str:
+    """What the person reads: exactly what they are asked to confirm, and that ignoring it is safe.
+
+    A new identifier is shown whole (a mask would let a look-alike address pass for theirs); the
+    message goes to the lead's own known address, so it tells the lead's owner only what was
+    submitted about their lead.
+    """
     asks = []
     if purposes:
         asks.append("that you want " + ", ".join(PURPOSE_WORDS.get(p, p) for p in sorted(purposes)))
     for kind, value in sorted(pending.items()):
-        asks.append(f"adding the {KIND_WORDS[kind]} {mask(kind, value)} to your details")
+        if kind in replacing:
+            asks.append(f"replacing the {KIND_WORDS[kind]} we have for you with {value}")
+        else:
+            asks.append(f"adding the {KIND_WORDS[kind]} {value} to your details")
     return (f"{tenant_name}: please confirm " + " and ".join(asks) + f": {confirm_url(token)} "
             f"(valid {CONFIRM_DAYS} days). If this was not you, ignore this message: nothing changes.")
-
-
-def mask(kind: str, value: str) -> str:
-    """Enough for the owner to recognise, too little to learn from."""
-    if kind == "phone":
-        return "•" * max(0, len(value) - 4) + value[-4:]
-    local, _, domain = value.partition("@")
-    return f"{local[:1]}•••@{domain}"
 
 
 def send(tenant: Any, channel: str, to: str, owner: str, text: str) -> None:
@@ -98,11 +100,12 @@ def confirm(body: dict[str, Any], source_ip: str | None) -> dict[str, Any]:
     target = one_time.spend(data.token, one_time.CONFIRM)
     tenant_id, owner = target["tenant_id"], str(target["owner"])
     confirmed: dict[str, list[str]] = {"purposes": [], "identifiers": []}
-    if target.get("identifiers") and owner.startswith("led_"):
-        confirmed["identifiers"] = promote(tenant_id, owner, dict(target["identifiers"]), "proven", actor=None)
+    # Marketing first: an identifier that turns out taken (409) does not undo what the person confirmed.
     if target.get("purposes"):
         _confirm_marketing(tenant_id, owner, target, source_ip)
         confirmed["purposes"] = list(target["purposes"])
+    if target.get("identifiers") and owner.startswith("led_"):
+        confirmed["identifiers"] = promote(tenant_id, owner, dict(target["identifiers"]), "proven", actor=None)
     return {"confirmed": confirmed}
 
 

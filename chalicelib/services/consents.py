@@ -45,6 +45,9 @@ class ConsentInput(StrictInput):
     source: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z0-9_\-]+$")] = "api"
 
 
+CONFIRMED_BY = {"marketing_email": "email", "marketing_sms": "phone", "marketing_calls": "phone"}
+
+
 def record_consent(caller: Caller, body: dict[str, Any], source_ip: str | None) -> dict[str, Any]:
     """Append the choices; a marketing grant made with the public key waits for the person's confirmation."""
     data = parse_input(ConsentInput, body)
@@ -55,6 +58,12 @@ def record_consent(caller: Caller, body: dict[str, Any], source_ip: str | None) 
     if pending and identifier.kind == "visitor":
         raise ValidationFailed(details=[{"field": "grants", "problem": "marketing choices need an e-mail or phone "
                                                                        "to confirm them"}])
+    # The address that confirms a marketing grant is the one the marketing would reach.
+    elsewhere = [p for p in pending if CONFIRMED_BY.get(p) != identifier.kind]
+    if elsewhere:
+        raise ValidationFailed(details=[{"field": f"grants.{p}", "problem": "confirmed only through the "
+                                         f"{CONFIRMED_BY[p]} it would reach: send it with that {CONFIRMED_BY[p]}"}
+                                        for p in elsewhere])
     tenant = require_tenant(caller.tenant_id)
     channel = "email" if identifier.kind == "email" else "sms"
     message = Outgoing(channel, identifier.ref, "confirmation") if pending else None
@@ -120,15 +129,15 @@ def _live_lead(tenant_id: str, lead_id: str | None) -> LeadRecord | None:
 
 def _refresh_lead_state(lead: LeadRecord, grants: dict[str, bool], suppressed: bool, token_ref: str | None) -> None:
     """Keep the lead's summary of current consents in step with the ledger (and list its link's record)."""
-    lead_confirm_ref_before = lead.confirm_ref
+    links_before = set(lead.confirm_refs or ())
     current = plain(lead.consents)
     current.update({p: (v and not (suppressed and p in MARKETING)) for p, v in grants.items()})
     actions = [LeadRecord.consents.set(current)]
     if token_ref:
-        actions.append(LeadRecord.confirm_ref.set(token_ref))
+        actions.append(LeadRecord.confirm_refs.set({token_ref}))
     lead.update(actions=actions)
-    if token_ref and lead_confirm_ref_before and lead_confirm_ref_before != token_ref:
-        write_all(deletes=[IdempotencyRecord(lead_confirm_ref_before)])  # the older link stops working
+    if token_ref and links_before - {token_ref}:
+        write_all(deletes=[IdempotencyRecord(pk) for pk in links_before - {token_ref}])  # older links stop working
 
 
 def ledger(identifier: Identifier) -> tuple[list[TimelineRecord], bool, str | None]:

@@ -31,23 +31,31 @@ def issue(tenant_id: str, purpose: str, target: dict[str, Any], lifetime: timede
     """A new token and its (unsaved) record, so callers can batch it with their own writes."""
     token = secrets.token_urlsafe(16)
     record = OneTimeTokenRecord(one_time_key(_hash(token)), tenant_id=tenant_id, purpose=purpose,
-                                target=json.dumps(target, separators=(",", ":")),
+                                target=_target_json(target),
                                 expires_at=clock.now() + lifetime)
     return token, record
 
 
-def spend(token: object, purpose: str, invalid: str = "The link is not valid or was already used.") -> dict[str, Any]:
-    """``{"tenant_id", **target}`` of a live, unspent token of ``purpose``, now spent; else 401."""
+def spend(
+    token: object, purpose: str, invalid: str = "The link is not valid or was already used.",
+    expect: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``{"tenant_id", **target}`` of a live, unspent token of ``purpose``, now spent; else 401.
+
+    With ``expect``, a token issued for another target is refused without being spent.
+    """
     from pynamodb.exceptions import UpdateError
 
     if not isinstance(token, str) or not 16 <= len(token) <= _MAX_TOKEN_LENGTH or not token.isascii():
         raise Unauthorized(invalid)
     pk, nonce = one_time_key(_hash(token)), secrets.token_hex(8)
     record = OneTimeTokenRecord(pk)
+    condition = (OneTimeTokenRecord.pk.exists() & OneTimeTokenRecord.spent_by.does_not_exist()
+                 & (OneTimeTokenRecord.purpose == purpose) & (OneTimeTokenRecord.expires_at > clock.now()))
+    if expect is not None:
+        condition &= OneTimeTokenRecord.target == _target_json(expect)
     try:
-        record.update(actions=[OneTimeTokenRecord.spent_by.set(nonce)],
-                      condition=OneTimeTokenRecord.pk.exists() & OneTimeTokenRecord.spent_by.does_not_exist()
-                      & (OneTimeTokenRecord.purpose == purpose) & (OneTimeTokenRecord.expires_at > clock.now()))
+        record.update(actions=[OneTimeTokenRecord.spent_by.set(nonce)], condition=condition)
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
@@ -55,6 +63,10 @@ def spend(token: object, purpose: str, invalid: str = "The link is not valid or 
         if record is None:
             raise Unauthorized(invalid) from None
     return {"tenant_id": record.tenant_id, **json.loads(record.target)}
+
+
+def _target_json(target: dict[str, Any]) -> str:
+    return json.dumps(target, separators=(",", ":"), sort_keys=True)
 
 
 def _spent_by_us(pk: str, nonce: str) -> OneTimeTokenRecord | None:

@@ -77,9 +77,9 @@ class LeadRecord(LeadVaultModel):
     # asserted by a public submission to this lead wait, sealed in the profile under "pending",
     # with no claim and no ref, so they reach nothing until proven or accepted by staff.
     identity = MapAttribute(null=True, attr_name="idp")
-    # The one live confirmation link of this lead (unique_keys pk): a newer link replaces it, so a
-    # flood of public submissions cannot grow the lead; deleted with the lead.
-    confirm_ref = UnicodeAttribute(null=True, attr_name="cr")
+    # The live confirmation links of this lead (unique_keys pks, one per address at most): newer
+    # links replace them, so a flood of public submissions cannot grow the lead; deleted with it.
+    confirm_refs = UnicodeSetAttribute(null=True, attr_name="cr")
     source = UnicodeAttribute()
     stage = UnicodeAttribute(default="new")
     assigned_agent = UnicodeAttribute(null=True)

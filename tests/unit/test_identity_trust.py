@@ -73,7 +73,10 @@ def test_takeover_through_a_merge_gives_the_attacker_nothing(client, widget, adm
     # The confirmation asks the victim, on the address the lead already had; the attacker gets nothing.
     assert to(ATTACKER) == []
     asked = to(victim_email) if victim_email else to(PHONE_E164)
-    assert asked and "/v1/pages/confirm#token=" in asked[-1]["text"] and ATTACKER not in asked[-1]["text"]
+    # the victim sees exactly which address someone tried to put on their details, whole
+    wording = f"replacing the e-mail address we have for you with {ATTACKER}" if victim_email \
+        else f"adding the e-mail address {ATTACKER}"
+    assert asked and "/v1/pages/confirm#token=" in asked[-1]["text"] and wording in asked[-1]["text"]
 
     # An access request for the attacker's e-mail finds no lead: the pending e-mail reaches nothing.
     access = body_of(send(client, widget, "/v1/privacy-requests", {"type": "access", "email": ATTACKER}))
@@ -121,22 +124,23 @@ def test_staff_may_accept_a_pending_identifier_and_it_is_audited(client, widget,
 
 def test_forged_marketing_consent_waits_for_the_addresss_owner(client, widget, admin):
     lead_id = body_of(post_lead(client, widget, lead_body(consent=CONTACT)))["lead_id"]
+    # an e-mail cannot confirm texts or calls to a phone
+    assert_error(send(client, widget, "/v1/consents", {"email": EMAIL_NORMALISED, "policy_version": "2026-11",
+                                                       "grants": {"marketing_sms": True}}), 400, "validation_error")
     answer = send(client, widget, "/v1/consents", {"email": EMAIL_NORMALISED, "policy_version": "2026-11",
-                                                   "grants": {"marketing_email": True, "marketing_sms": True}})
+                                                   "grants": {"marketing_email": True}})
     assert answer.status_code == 201
-    assert body_of(answer)["pending_purposes"] == ["marketing_email", "marketing_sms"]
+    assert body_of(answer)["pending_purposes"] == ["marketing_email"]
     assert read_lead(client, admin, lead_id)["consents"] == {"contact": True}
     state = body_of(send(client, admin, "/v1/consents/lookup", {"email": EMAIL_NORMALISED}))
     assert "marketing_email" not in state["current"]
-    assert [h["grants"] for h in state["history"] if h.get("pending")] == [
-        {"marketing_email": True, "marketing_sms": True}]
+    assert [h["grants"] for h in state["history"] if h.get("pending")] == [{"marketing_email": True}]
     # The confirmation is transactional, goes to the address itself, and sells nothing.
     message = to(EMAIL_NORMALISED)[-1]
     assert message["kind"] == "system" and "confirm" in message["text"]
     confirmed = keyless(client, "/v1/confirmations", {"token": confirmation_link(EMAIL_NORMALISED).split("#token=")[1]})
-    assert body_of(confirmed)["confirmed"]["purposes"] == ["marketing_email", "marketing_sms"]
-    assert read_lead(client, admin, lead_id)["consents"] == {"contact": True, "marketing_email": True,
-                                                             "marketing_sms": True}
+    assert body_of(confirmed)["confirmed"]["purposes"] == ["marketing_email"]
+    assert read_lead(client, admin, lead_id)["consents"] == {"contact": True, "marketing_email": True}
     state = body_of(send(client, admin, "/v1/consents/lookup", {"email": EMAIL_NORMALISED}))
     proof = [h for h in state["history"] if h.get("source") == "double_opt_in"]
     assert len(proof) == 1 and proof[0]["confirms"] and proof[0]["policy_version"] == "2026-11"
@@ -231,3 +235,37 @@ def test_the_export_needs_the_link_not_the_request_id(client, widget, admin):
     assert_error(keyless(client, f"/v1/privacy-requests/{filed['request_id']}/download", {"token": other_token}),
                  401, "unauthorized")
     assert other["request_id"] != filed["request_id"]
+
+
+def test_a_lead_forms_marketing_is_confirmed_by_the_address_it_would_reach(client, widget, admin):
+    """An attacker's e-mail beside a victim's phone cannot confirm texts to that phone."""
+    body = lead_body(email=ATTACKER, consent={"purposes": ["contact", "marketing_sms", "marketing_email"],
+                                              "policy_version": "2026-11"})
+    lead_id = body_of(post_lead(client, widget, body))["lead_id"]
+    to_email = [m for m in to(ATTACKER) if "/v1/pages/confirm#token=" in m["text"]]
+    to_phone = [m for m in to(PHONE_E164) if "/v1/pages/confirm#token=" in m["text"]]
+    assert len(to_email) == 1 and "offers by e-mail" in to_email[0]["text"] and "text" not in to_email[0]["text"]
+    assert len(to_phone) == 1 and "offers by text message" in to_phone[0]["text"]
+    confirmed = keyless(client, "/v1/confirmations", {"token": confirmation_link(ATTACKER).split("#token=")[1]})
+    assert body_of(confirmed)["confirmed"]["purposes"] == ["marketing_email"]
+    assert read_lead(client, admin, lead_id)["consents"] == {"contact": True, "marketing_email": True}
+
+
+def test_a_squatted_phone_does_not_hand_the_squatter_what_the_victim_submits(client, widget, admin):
+    """The attacker creates a lead first with the victim's phone and their own e-mail; the victim's
+    later submission lands there, but an access request through the attacker's e-mail gets none of it."""
+    squat = body_of(post_lead(client, widget, lead_body(name=None, email=ATTACKER, consent=CONTACT)))["lead_id"]
+    victim = post_lead(client, widget, lead_body(name="Priya Sharma", email="priya@example.org", consent=CONTACT,
+                                                 utm={"campaign": "diwali"}))
+    assert body_of(victim)["lead_id"] == squat and body_of(victim)["pending_identifiers"] == ["email"]
+    lead = read_lead(client, admin, squat)
+    assert lead["name"] is None and lead["utm"] == {}  # nothing the victim typed filled the squatted lead
+    access = body_of(send(client, widget, "/v1/privacy-requests", {"type": "access", "email": ATTACKER}))
+    send(client, widget, f"/v1/privacy-requests/{access['request_id']}/verify", {"code": last_code(ATTACKER)})
+    work()
+    ready = [m for m in to(ATTACKER) if "/v1/pages/privacy#request=" in m["text"]][-1]
+    token = ready["text"].split("&download=")[1].split()[0]
+    export = json.dumps(body_of(keyless(client, f"/v1/privacy-requests/{access['request_id']}/download",
+                                        {"token": token})))
+    assert "Priya" not in export and "priya@example.org" not in export and "diwali" not in export
+    assert "values_withheld" in export

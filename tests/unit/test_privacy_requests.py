@@ -64,7 +64,7 @@ def test_verified_erasure_removes_everything_of_the_person_and_nothing_else(clie
     theirs = body_of(post_lead(client, widget, lead_body(**OTHER)))["lead_id"]
     agent = issue_key("agent", agent_id="asha")
     send(client, admin, f"/v1/leads/{ours}", {})  # a harmless 4xx; the lead stays
-    send(client, widget, "/v1/consents", {"email": EMAIL, "grants": {"marketing_sms": True}, "policy_version": "1"})
+    send(client, widget, "/v1/consents", {"phone": PHONE, "grants": {"marketing_sms": True}, "policy_version": "1"})
     request = file(client, widget)
     assert body_of(verify(client, widget, request["request_id"], last_code(EMAIL_NORMALISED))) == {"status": "verified"}
     assert work()["completed"] == 1

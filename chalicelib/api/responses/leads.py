@@ -27,7 +27,7 @@ class PendingIdentifier(View):
     the person confirms it through the lead's known address, or staff accept it."""
 
     kind: Literal["email", "phone"]
-    value: str
+    value: str | None  # null in a person's own export: asserted by someone, proven by no one
     asserted_at: datetime
 
 

@@ -194,10 +194,10 @@ def _create(
     primary = "phone" if "phone" in claim_keys else "email"
     _claim(submission, tenant, person, ClaimPut(ClaimRecord(claim_keys[primary], lead_id=lead_id,
                                                             claimed_at=clock.wall_now()), stale.get(primary)))
-    confirm_to = _new_lead_channel(person) if person.pending_purposes else None
     events = _consent_events(submission, person, lead_id, now, expires_at)
     extra: list[LeadVaultModel] = []
-    sending = _confirmation(submission, tenant, person, lead_id, events, {}, confirm_to, extra)
+    sending = _confirmation(submission, tenant, person, lead_id, events, {},
+                            _addresses(person.values, dict(person.refs)), extra)
     wrapped, master_name = envelope.new_inline_key(tenant_id, lead_id)
     browser, system = browser_and_os(submission.user_agent)
     lead = LeadRecord(
@@ -214,7 +214,7 @@ def _create(
         consents=person.effective_consents(),
         first_submission=_context(submission, browser, system),
         idempotency_refs={key.pk} if key else None,
-        confirm_ref=extra[0].pk if extra else None,
+        confirm_refs={item.pk for item in extra} or None,
         marketing_suppressed=True if person.suppressed else None,
         created_at=now,
         updated_at=now,
@@ -246,12 +246,15 @@ def _answer(lead_id: str, status: str, person: Person, pending: dict[str, str]) 
     return answer
 
 
-def _new_lead_channel(person: Person) -> tuple[str, str, str] | None:
-    """(channel, address, blind index) of a new lead's confirmation: its e-mail, else its phone."""
-    for kind, channel in (("email", "email"), ("phone", "sms")):
-        if kind in person.values:
-            return channel, person.values[kind], person.refs[kind]
-    return None
+Address = tuple[str, str, str]  # (channel, address, blind index)
+# Which address confirms a marketing purpose: the one the marketing would go to.
+PURPOSE_KIND = {"marketing_email": "email", "marketing_sms": "phone", "marketing_calls": "phone"}
+
+
+def _addresses(values: dict[str, Any], refs: dict[str, str | None]) -> dict[str, Address]:
+    """The e-mail and phone a confirmation may go to, by kind."""
+    return {kind: (channel, values[kind], str(refs[kind])) for kind, channel in (("email", "email"), ("phone", "sms"))
+            if values.get(kind) and refs.get(kind)}
 
 
 def _may_confirm(submission: Submission, tenant: TenantRecord, to: tuple[str, str, str]) -> bool:
@@ -285,31 +288,42 @@ def _charge(submission: Submission, tenant: TenantRecord, person: Person) -> Non
 
 def _confirmation(
     submission: Submission, tenant: TenantRecord, person: Person, lead_id: str, events: list[LeadVaultModel],
-    pending: dict[str, str], to: tuple[str, str, str] | None, items: list[LeadVaultModel],
+    pending: dict[str, str], addresses: dict[str, Address], items: list[LeadVaultModel],
+    replacing: frozenset[str] = frozenset(),
 ) -> Any:
-    """Add the confirmation token to ``items``; returns what sends the message once they are written."""
-    if to is None or not (person.pending_purposes or pending):
-        return lambda: None
+    """Add one confirmation token per address to ``items``; returns what sends the messages once written.
+
+    A marketing purpose is confirmed by the address it would reach (e-mail for e-mail offers, the
+    phone for texts and calls); new identifiers by the lead's own known address, e-mail first.
+    """
     from chalicelib.services import confirmations
 
     pending_event = next((e for e in events if plain(e.info).get("pending")), None)
-    token, token_record = confirmations.issue(
-        tenant.tenant_id, lead_id,
-        identifiers={kind: blind_index(tenant.tenant_id, kind, value) for kind, value in pending.items()},
-        consent_event=pending_event.event_id if pending_event is not None else None,
-        purposes=person.pending_purposes, policy_version=person.policy_version)
-    items.append(token_record)
-    text = confirmations.message_text(tenant.name, person.pending_purposes, pending, token)
+    identifiers_by = next((kind for kind in ("email", "phone") if kind in addresses), None) if pending else None
+    messages = []
+    for kind, address in addresses.items():
+        purposes = [p for p in person.pending_purposes if PURPOSE_KIND.get(p) == kind]
+        asked = pending if kind == identifiers_by else {}
+        if not purposes and not asked:
+            continue
+        token, token_record = confirmations.issue(
+            tenant.tenant_id, lead_id,
+            identifiers={k: blind_index(tenant.tenant_id, k, value) for k, value in asked.items()},
+            consent_event=pending_event.event_id if pending_event is not None else None,
+            purposes=purposes, policy_version=person.policy_version)
+        items.append(token_record)
+        messages.append((address, confirmations.message_text(tenant.name, purposes, asked, token, replacing)))
 
     def sending() -> None:
         from chalicelib.logs import log_exception
 
-        if not _may_confirm(submission, tenant, to):
-            return  # over a message budget: the lead is kept, the link is not sent
-        try:
-            confirmations.send(tenant, to[0], to[1], lead_id, text)
-        except Exception as exc:  # noqa: BLE001 - the lead is kept; the person may submit again
-            log_exception("confirmation_not_sent", exc, route=ROUTE)
+        for address, text in messages:
+            if not _may_confirm(submission, tenant, address):
+                continue  # over a message budget: the lead is kept, this link is not sent
+            try:
+                confirmations.send(tenant, address[0], address[1], lead_id, text)
+            except Exception as exc:  # noqa: BLE001 - the lead is kept; the person may submit again
+                log_exception("confirmation_not_sent", exc, route=ROUTE)
 
     return sending
 
@@ -358,11 +372,16 @@ def _merge(
             new_kinds.append(kind)
         else:
             pending[kind] = value
-    merged = _newer_values(current, incoming) if trusted else _missing_values(current, incoming)
+    if trusted:
+        merged = _newer_values(current, incoming)
+    elif _carries_every_identifier(lead, person):
+        merged = _missing_values(current, incoming)
+    else:
+        # It may be someone else who knows one identifier: what it says stays on the timeline only.
+        merged = dict(current)
     if pending:
         merged["pending"] = {**current.get("pending", {}),
                              **{kind: {"value": value, "at": clock.iso(now)} for kind, value in pending.items()}}
-    confirm_to = _lead_channel(lead, current) if (pending or person.pending_purposes) else None
     expires_at = _expiry(tenant_id, now)
     consents = {**(plain(lead.consents))}
     consents.update(person.effective_consents())
@@ -386,13 +405,16 @@ def _merge(
         actions.append(LeadRecord.identity.set({**plain(lead.identity), **{kind: "staff" for kind in new_kinds}}))
     events = _consent_events(submission, person, lead.lead_id, now, expires_at)
     extra: list[LeadVaultModel] = []
-    sending = _confirmation(submission, tenant, person, lead.lead_id, events, pending, confirm_to, extra)
+    # The lead's own known addresses only: never one this submission merely asserts.
+    known = _addresses(current, {"email": lead.email_ref, "phone": lead.phone_ref})
+    sending = _confirmation(submission, tenant, person, lead.lead_id, events, pending, known, extra,
+                            frozenset(kind for kind in pending if current.get(kind)))
     if key:
         actions.append(LeadRecord.idempotency_refs.add({key.pk}))
     if extra:
-        actions.append(LeadRecord.confirm_ref.set(extra[0].pk))
-        if lead.confirm_ref:
-            replaced.append(IdempotencyRecord(lead.confirm_ref))  # the older link stops working
+        actions.append(LeadRecord.confirm_refs.set({item.pk for item in extra}))
+        # the older links stop working: a flood of submissions cannot grow the lead
+        replaced += [IdempotencyRecord(pk) for pk in lead.confirm_refs or ()]
     try:
         lead.update(actions=actions, condition=LeadRecord.version == lead.version)
     except UpdateError as error:
@@ -421,13 +443,10 @@ def _merge(
     return 200, answer
 
 
-def _lead_channel(lead: LeadRecord, profile: dict[str, Any]) -> tuple[str, str, str] | None:
-    """Where a lead's own confirmations go: its proven e-mail, else its phone (never a pending one)."""
-    if profile.get("email") and lead.email_ref:
-        return "email", profile["email"], lead.email_ref
-    if profile.get("phone") and lead.phone_ref:
-        return "sms", profile["phone"], lead.phone_ref
-    return None
+def _carries_every_identifier(lead: LeadRecord, person: Person) -> bool:
+    """The submission gives every identifier the lead holds (the same ones), not just one of them."""
+    held = {kind: ref for kind, ref in (("phone", lead.phone_ref), ("email", lead.email_ref)) if ref}
+    return all(person.refs.get(kind) == ref for kind, ref in held.items())
 
 
 def _missing_values(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:

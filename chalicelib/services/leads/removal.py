@@ -59,7 +59,7 @@ def delete_leads(leads: Iterable[LeadRecord], claims: Iterable[LeadVaultModel]) 
     """Delete the given claims, the leads' idempotency records, then the leads themselves."""
     leads, claims = list(leads), list(claims)
     idempotency = [IdempotencyRecord(pk) for lead in leads
-                   for pk in [*(lead.idempotency_refs or ()), *([lead.confirm_ref] if lead.confirm_ref else [])]]
+                   for pk in [*(lead.idempotency_refs or ()), *(lead.confirm_refs or ())]]
     write_all(deletes=[*claims, *idempotency])
     write_all(deletes=leads)
     return Counter(identity_claims=len(claims), idempotency_records=len(idempotency), leads=len(leads))

@@ -24,9 +24,14 @@ def build_export(record: PrivacyRequestRecord) -> dict[str, Any]:
         if not is_live(lead):
             continue
         envelope.adopt_key(lead.tenant_id, lead.lead_id, lead.wrapped_key)
-        leads.append(lead_view(lead))
+        view = lead_view(lead)
+        # asserted by someone, proven by no one: not the requester's to read
+        view["pending_identifiers"] = [{"kind": item["kind"], "value": None, "asserted_at": item["asserted_at"]}
+                                       for item in view["pending_identifiers"]]
+        leads.append(view)
         events = list(events_of(lead.lead_id))
-        timeline += [{"lead_id": lead.lead_id, **event_view(lead.tenant_id, e)} for e in events]
+        timeline += [{"lead_id": lead.lead_id, **_withheld_unless_carried(event_view(lead.tenant_id, e), kind, ref,
+                                                                          lead.tenant_id)} for e in events]
         timeline.append({"lead_id": lead.lead_id, **first_submission_view(lead)})
         for call in calls_of(lead.tenant_id, events):
             number = envelope.unseal(call.tenant_id, call.lead_id, f"call:{call.client_event_id}", call.number_sealed)
@@ -38,6 +43,23 @@ def build_export(record: PrivacyRequestRecord) -> dict[str, Any]:
         consents += [event_view(record.tenant_id, e) for e in events_of(owner)]
     return {"request_id": record.request_id, "generated_at": clock.iso(clock.now()), "leads": leads,
             "timeline": timeline, "calls": calls, "consents_without_lead": consents}
+
+
+def _withheld_unless_carried(view: dict[str, Any], kind: str, ref: str, tenant_id: str) -> dict[str, Any]:
+    """A submission's values go to a requester only if it carried the identifier they proved.
+
+    Someone who knows one of a lead's identifiers may have submitted to it; what they typed is
+    theirs, not the requester's, so only the facts of it (time, changed field names) are shown.
+    """
+    from chalicelib.vault.blind_index import blind_index
+
+    values = view.get("values")
+    if view.get("type") != "submission" or not isinstance(values, dict):
+        return view
+    given = values.get(kind)
+    if isinstance(given, str) and blind_index(tenant_id, kind, given) == ref:
+        return view
+    return {**{k: v for k, v in view.items() if k != "values"}, "values_withheld": "submitted with another identifier"}
 
 
 def run_access(record: PrivacyRequestRecord) -> None:

@@ -53,7 +53,7 @@ def _locate(record: PrivacyRequestRecord) -> bool:
         return False
     counts: Counter[str] = Counter(leads=len(person.leads))
     counts["identity_claims"] = len(person.claim_keys()) if person.leads else 0
-    counts["idempotency_records"] = sum(len(lead.idempotency_refs or ()) + bool(lead.confirm_ref)
+    counts["idempotency_records"] = sum(len(lead.idempotency_refs or ()) + len(lead.confirm_refs or ())
                                         for lead in person.leads)
     _suppress(record.tenant_id, person.identifiers)
     record.update(actions=[

@@ -208,40 +208,42 @@ def get_export(caller: Caller, request_id: str, download_token: str | None = Non
     the single-use token of the download link sent to the verified address.
     """
     record = visible_request(caller, request_id)
+    if caller.role != "admin" and not download_token:
+        raise Forbidden("Use the download link we sent to you.", code="download_token_required")
+    export = _ready_export(record)
     if caller.role != "admin":
-        if not download_token:
-            raise Forbidden("Use the download link we sent to you.", code="download_token_required")
-        _spend_download(download_token, record)
-    return _open_export(record, caller.key_id)
+        _spend_download(download_token or "", record)
+    return _open_export(record, export, caller.key_id)
 
 
 class DownloadInput(StrictInput):
     token: str
 
 
+_BAD_LINK = "This download link is not valid, was already used, or has expired; file a new access request."
+
+
 def download(request_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    """``POST /v1/privacy-requests/{id}/download``: the export behind the link sent to the person (no key)."""
+    """``POST /v1/privacy-requests/{id}/download``: the export behind the link sent to the person (no key).
+
+    Everything is checked before the single-use token is spent, so a failure never uses it up.
+    """
     data = parse_input(DownloadInput, body)
     if not isinstance(request_id, str) or not request_id.startswith(REQUEST_ID_PREFIX) or len(request_id) != 36:
-        raise Unauthorized(_BAD_LINK)
-    target = one_time.spend(data.token, one_time.DOWNLOAD, _BAD_LINK)
-    if target.get("request_id") != request_id:
         raise Unauthorized(_BAD_LINK)
     try:
         record = PrivacyRequestRecord.get(request_id, consistent_read=True)
     except PrivacyRequestRecord.DoesNotExist:
         raise Unauthorized(_BAD_LINK) from None
-    if record.tenant_id != target["tenant_id"]:
-        raise Unauthorized(_BAD_LINK)
-    return _open_export(record, "download_link")
-
-
-_BAD_LINK = "This download link is not valid, was already used, or has expired; file a new access request."
+    export = _ready_export(record)
+    _spend_download(data.token, record)
+    return _open_export(record, export, "download_link")
 
 
 def _spend_download(token: str, record: PrivacyRequestRecord) -> None:
-    target = one_time.spend(token, one_time.DOWNLOAD, _BAD_LINK)
-    if target.get("request_id") != record.request_id or target["tenant_id"] != record.tenant_id:
+    """Spend the link's token, which must be this request's (of this tenant): a wrong one stays unspent."""
+    target = one_time.spend(token, one_time.DOWNLOAD, _BAD_LINK, expect={"request_id": record.request_id})
+    if target["tenant_id"] != record.tenant_id:
         raise Unauthorized(_BAD_LINK)
 
 
@@ -255,9 +257,7 @@ def download_link(record: PrivacyRequestRecord) -> str:
     return f"{get_settings().public_url}/v1/pages/privacy#request={record.request_id}&download={token}"
 
 
-def _open_export(record: PrivacyRequestRecord, actor: str) -> dict[str, Any]:
-    import json
-
+def _ready_export(record: PrivacyRequestRecord) -> ExportRecord:
     if record.type != "access" or record.status != "completed":
         raise NotFound("No export for this request.")
     try:
@@ -266,6 +266,12 @@ def _open_export(record: PrivacyRequestRecord, actor: str) -> dict[str, Any]:
         export = None
     if export is None or export.expires_at <= clock.now():
         raise Gone("The export has expired.", code="export_expired")
+    return export
+
+
+def _open_export(record: PrivacyRequestRecord, export: ExportRecord, actor: str) -> dict[str, Any]:
+    import json
+
     raw = envelope.unseal_bytes(record.tenant_id, record.request_id, "export", export.sealed)
     audit.record(record.tenant_id, actor, "privacy_request.export_read", record.request_id)
     return json.loads(zlib.decompress(raw))
