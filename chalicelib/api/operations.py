@@ -102,7 +102,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         errors=(401, 410)),
     ("/v1/privacy-requests/{request_id}/download", "post"): Operation(
         "downloadExport", "The export behind the single-use download link sent to the person (no key)", None,
-        f"{OUT}.rights:Export", request=f"{IN}.privacy.requests:DownloadInput", errors=(401, 404, 410)),
+        f"{OUT}.rights:Export", request=f"{IN}.privacy.requests:DownloadInput", errors=(401,)),
     ("/v1/confirmations", "post"): Operation(
         "confirm", "Follow a confirmation link: marketing grants (double opt-in) or new contact details (no key)",
         None, f"{OUT}.rights:Confirmed", request=f"{IN}.confirmations:ConfirmInput", errors=(401, 409)),

@@ -226,16 +226,17 @@ _BAD_LINK = "This download link is not valid, was already used, or has expired; 
 def download(request_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """``POST /v1/privacy-requests/{id}/download``: the export behind the link sent to the person (no key).
 
-    Everything is checked before the single-use token is spent, so a failure never uses it up.
+    Everything is checked before the single-use token is spent, so a failure never uses it up; and
+    without the token nothing about the request shows (no request, not ready, expired: all 401).
     """
     data = parse_input(DownloadInput, body)
     if not isinstance(request_id, str) or not request_id.startswith(REQUEST_ID_PREFIX) or len(request_id) != 36:
         raise Unauthorized(_BAD_LINK)
     try:
         record = PrivacyRequestRecord.get(request_id, consistent_read=True)
-    except PrivacyRequestRecord.DoesNotExist:
+        export = _ready_export(record)
+    except (PrivacyRequestRecord.DoesNotExist, NotFound, Gone):
         raise Unauthorized(_BAD_LINK) from None
-    export = _ready_export(record)
     _spend_download(data.token, record)
     return _open_export(record, export, "download_link")
 
