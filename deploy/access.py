@@ -46,8 +46,9 @@ ACCESS: dict[str, Access] = {
             "leads": ("GetItem", "BatchGetItem", "UpdateItem", "BatchWriteItem", "PartiQLUpdate"),
             "leads/by_tenant": ("Query",),
             "leads/by_agent": ("Query",),
-            # claims, idempotency records, rate counters, suppression look-ups
-            "unique_keys": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "BatchWriteItem"),
+            # claims (a proven identifier releases the one it replaces), idempotency records, budget
+            # counters, one-time links, suppression look-ups
+            "unique_keys": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"),
             "timeline": ("Query", "BatchWriteItem"),
             "shifts": ("Query", "PutItem", "UpdateItem"),
             "calls": ("BatchGetItem", "BatchWriteItem"),

@@ -269,3 +269,16 @@ def test_a_squatted_phone_does_not_hand_the_squatter_what_the_victim_submits(cli
                                         {"token": token})))
     assert "Priya" not in export and "priya@example.org" not in export and "diwali" not in export
     assert "values_withheld" in export
+
+
+def test_a_confirmed_replacement_releases_the_old_address(client, widget, admin):
+    lead_id = body_of(post_lead(client, widget, lead_body(consent=CONTACT)))["lead_id"]
+    post_lead(client, widget, lead_body(email="priya.new@example.org", consent=CONTACT))
+    link = confirmation_link(EMAIL_NORMALISED)  # asked on the address the lead already had
+    assert "replacing the e-mail address we have for you with priya.new@example.org" in to(EMAIL_NORMALISED)[-1]["text"]
+    assert body_of(keyless(client, "/v1/confirmations", {"token": link.split("#token=")[1]}))["confirmed"] == {
+        "purposes": [], "identifiers": ["email"]}
+    lead = read_lead(client, admin, lead_id)
+    assert lead["email"] == "priya.new@example.org" and lead["identity"]["email"] == "proven"
+    # the old address no longer reaches the lead: alone, it makes a lead of its own
+    assert body_of(post_lead(client, widget, lead_body(phone=None, consent=CONTACT)))["status"] == "created"
