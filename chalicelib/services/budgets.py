@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -51,7 +52,6 @@ DEFAULT_BUDGETS: dict[str, int] = {
     "codes_per_address_day": 30,
     "confirmations_per_address_day": 3,
 }
-ACTIONS = ("leads", "consents", "privacy_requests")
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,11 @@ def _window(per: str, now: datetime) -> tuple[str, datetime]:
     return start.strftime("%Y%m%d"), start + timedelta(days=1)
 
 
-def _counter(tenant_id: str, name: str, scope: str, limit: int, now: datetime, shards: int = 1) -> Counter:
+def _counter(
+    tenant_id: str, limits: dict[str, int], name: str, scope: str, now: datetime, shards: int = 1
+) -> Counter:
+    """The counter of budget ``name`` for ``scope`` in the current window (hour or day, by the name)."""
+    limit = limits[name]
     per = HOUR if name.endswith("_hour") else DAY
     stamp, ends = _window(per, now)
     pk = f"{tenant_id}#rate#{name}#{scope}#{stamp}"
@@ -115,49 +119,41 @@ def counters_for(spender: Spender, action: str | None, message: Outgoing | None 
     if spender.role != "widget":
         return []
     limits, now, tenant_id = budgets_of(spender.tenant), clock.now(), spender.tenant_id
+
+    def count(name: str, scope: str, shards: int = 1) -> Counter:
+        return _counter(tenant_id, limits, name, scope, now, shards)
+
     client = _client_scope(spender)
     counters: list[Counter] = []
     if action:
         shards = HOT_SHARDS if action in HOT_ACTIONS else 1
-        counters.append(_counter(tenant_id, f"{action}_per_key_hour", spender.key_id,
-                                 limits[f"{action}_per_key_hour"], now, shards=shards))
-        counters.append(_counter(tenant_id, f"{action}_per_tenant_hour", "t", limits[f"{action}_per_tenant_hour"],
-                                 now, shards=shards))
+        counters.append(count(f"{action}_per_key_hour", spender.key_id, shards))
+        counters.append(count(f"{action}_per_tenant_hour", "t", shards))
         if client:
-            counters.append(_counter(tenant_id, f"{action}_per_client_hour", client,
-                                     limits[f"{action}_per_client_hour"], now))
+            counters.append(count(f"{action}_per_client_hour", client))
     if message is not None:
-        counters += _message_counters(spender, limits, now, client, message)
+        counters += _message_counters(count, spender.key_id, client, message)
     return counters
 
 
 def _message_counters(
-    spender: Spender, limits: dict[str, int], now: datetime, client: str | None, message: Outgoing
+    count: Callable[[str, str], Counter], key_id: str, client: str | None, message: Outgoing
 ) -> list[Counter]:
     """A request sends at most one message; it counts for the key, the tenant, the client and its recipient."""
-    tenant_id = spender.tenant_id
-    counters = [
-        _counter(tenant_id, "messages_per_key_hour", spender.key_id, limits["messages_per_key_hour"], now),
-        _counter(tenant_id, "messages_per_tenant_hour", "t", limits["messages_per_tenant_hour"], now),
-    ]
+    counters = [count("messages_per_key_hour", key_id), count("messages_per_tenant_hour", "t")]
     if client:
-        counters.append(_counter(tenant_id, "messages_per_client_hour", client,
-                                 limits["messages_per_client_hour"], now))
+        counters.append(count("messages_per_client_hour", client))
     if message.channel == "sms":
-        counters.append(_counter(tenant_id, "sms_per_key_hour", spender.key_id, limits["sms_per_key_hour"], now))
-        counters.append(_counter(tenant_id, "sms_per_tenant_day", "t", limits["sms_per_tenant_day"], now))
+        counters += [count("sms_per_key_hour", key_id), count("sms_per_tenant_day", "t")]
     recipient = f"{message.channel}:{message.recipient_ref}"
     if message.kind == "code":
-        requester = client or spender.key_id
-        counters.append(_counter(tenant_id, "codes_per_address_and_requester_hour", f"{recipient}:{requester}",
-                                 limits["codes_per_address_and_requester_hour"], now))
-        counters.append(_counter(tenant_id, "codes_per_address_and_requester_day", f"{recipient}:{requester}",
-                                 limits["codes_per_address_and_requester_day"], now))
-        # A ceiling for the address over every requester: flooding needs many networks, not one.
-        counters.append(_counter(tenant_id, "codes_per_address_day", recipient, limits["codes_per_address_day"], now))
+        requester = f"{recipient}:{client or key_id}"
+        counters += [count("codes_per_address_and_requester_hour", requester),
+                     count("codes_per_address_and_requester_day", requester),
+                     # A ceiling for the address over every requester: flooding needs many networks, not one.
+                     count("codes_per_address_day", recipient)]
     else:
-        counters.append(_counter(tenant_id, "confirmations_per_address_day", recipient,
-                                 limits["confirmations_per_address_day"], now))
+        counters.append(count("confirmations_per_address_day", recipient))
     return counters
 
 

@@ -20,13 +20,17 @@ from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.services import audit, one_time
-from chalicelib.services.purposes import MARKETING
+from chalicelib.services.leads.reading import lead_view, live_lead, open_profile, visible_lead
+from chalicelib.services.leads.timeline import new_event
+from chalicelib.services.purposes import MARKETING, consent_summary
 from chalicelib.services.tenancy import retention_days
 from chalicelib.services.validation import StrictInput, parse_input
 from chalicelib.store.base import plain
-from chalicelib.store.claims import ClaimRecord, OneTimeTokenRecord, claim_key
-from chalicelib.store.leads import LeadRecord
+from chalicelib.store.batch import write_all
+from chalicelib.store.claims import OneTimeTokenRecord, claim_holder, claim_key, release_claim, take_claim
+from chalicelib.store.leads import LeadRecord, update_at_version
 from chalicelib.vault import envelope
+from chalicelib.vault.blind_index import blind_index
 from chalicelib.vault.minimise import truncate_ip
 
 CONFIRM_DAYS = 7
@@ -111,47 +115,23 @@ def confirm(body: dict[str, Any], source_ip: str | None) -> dict[str, Any]:
 
 def accept_pending(caller: Any, lead_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """``POST /v1/leads/{id}/identifiers/accept``: staff vouch for a pending identifier (audited)."""
-    from chalicelib.services.leads.reading import lead_view, visible_lead
-
     lead = visible_lead(caller, lead_id)
     data = parse_input(AcceptInput, body)
-    profile = _profile(lead)
-    pending = (profile.get("pending") or {}).get(data.kind)
+    pending = (open_profile(lead).get("pending") or {}).get(data.kind)
     if not pending:
         raise NotFound("This lead has no pending identifier of that kind.")
-    from chalicelib.vault.blind_index import blind_index
-
     ref = blind_index(lead.tenant_id, data.kind, pending["value"])
     promote(lead.tenant_id, lead.lead_id, {data.kind: ref}, "staff", actor=caller.key_id)
     return lead_view(visible_lead(caller, lead_id))
 
 
-def _profile(lead: LeadRecord) -> dict[str, Any]:
-    envelope.adopt_key(lead.tenant_id, lead.lead_id, lead.wrapped_key)
-    return json.loads(envelope.unseal(lead.tenant_id, lead.lead_id, "profile", lead.sealed)) if lead.sealed else {}
-
-
-def _live_lead(tenant_id: str, lead_id: str) -> LeadRecord | None:
-    try:
-        lead = LeadRecord.get(lead_id, consistent_read=True)
-    except LeadRecord.DoesNotExist:
-        return None
-    live = lead.wrapped_key and (lead.expires_at is None or lead.expires_at > clock.now())
-    return lead if lead.tenant_id == tenant_id and live else None
-
-
 def promote(tenant_id: str, lead_id: str, identifiers: dict[str, str], provenance: str, actor: str | None) -> list[str]:
     """Make pending identifiers the lead's own: claim each, then move it into the profile."""
-    from pynamodb.exceptions import UpdateError
-
-    from chalicelib.services.leads.timeline import new_event
-    from chalicelib.vault.blind_index import blind_index
-
     for _ in range(MAX_ROUNDS):
-        lead = _live_lead(tenant_id, lead_id)
+        lead = live_lead(tenant_id, lead_id)
         if lead is None:
             return []
-        profile = _profile(lead)
+        profile = open_profile(lead)
         pending = dict(profile.get("pending") or {})
         kinds = [kind for kind, ref in sorted(identifiers.items())
                  if kind in pending and blind_index(tenant_id, kind, pending[kind]["value"]) == ref]
@@ -164,7 +144,7 @@ def promote(tenant_id: str, lead_id: str, identifiers: dict[str, str], provenanc
         for kind in kinds:
             old_ref = getattr(lead, f"{kind}_ref")
             if old_ref and old_ref != identifiers[kind]:
-                _release(tenant_id, kind, old_ref, lead_id)
+                release_claim(claim_key(tenant_id, kind, old_ref), lead_id)
             profile[kind] = pending.pop(kind)["value"]
             identity[kind] = provenance
             actions.append(getattr(LeadRecord, f"{kind}_ref").set(identifiers[kind]))
@@ -174,21 +154,14 @@ def promote(tenant_id: str, lead_id: str, identifiers: dict[str, str], provenanc
             profile.pop("pending", None)
         now = clock.now()
         actions += [LeadRecord.sealed.set(envelope.seal(tenant_id, lead_id, "profile", json.dumps(profile))),
-                    LeadRecord.identity.set(identity), LeadRecord.updated_at.set(now),
-                    LeadRecord.version.set(lead.version + 1)]
-        try:
-            lead.update(actions=actions, condition=LeadRecord.version == lead.version)
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                continue
-            raise
+                    LeadRecord.identity.set(identity), LeadRecord.updated_at.set(now)]
+        if not update_at_version(lead, actions):
+            continue
         event = new_event(tenant_id, lead_id, "identity", now, lead.expires_at,
                           info={"confirmed": kinds, "provenance": provenance}, actor_key_id=actor)
         items: list[Any] = [event]
         if actor:
             items.append(audit.build(tenant_id, actor, "lead.identifier_accept", lead_id))
-        from chalicelib.store.batch import write_all
-
         write_all(items)
         return kinds
     raise RuntimeError("identifier promotion did not settle")
@@ -196,51 +169,25 @@ def promote(tenant_id: str, lead_id: str, identifiers: dict[str, str], provenanc
 
 def _claim(tenant_id: str, kind: str, ref: str, lead_id: str) -> None:
     """Take the identifier for the lead: free, already ours, or left by a lead that is gone."""
-    from pynamodb.exceptions import PutError
-
     pk = claim_key(tenant_id, kind, ref)
-    try:
-        ClaimRecord(pk, lead_id=lead_id).save(
-            condition=ClaimRecord.pk.does_not_exist() | (ClaimRecord.lead_id == lead_id))
+    if take_claim(pk, lead_id):
         return
-    except PutError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
-    holder = ClaimRecord.get(pk, consistent_read=True)
-    if _live_lead(tenant_id, holder.lead_id) is not None:
+    holder = claim_holder(pk)
+    if holder is not None and live_lead(tenant_id, holder) is not None:
         raise IdentifierTaken()
-    try:
-        ClaimRecord(pk, lead_id=lead_id).save(condition=ClaimRecord.lead_id == holder.lead_id)
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise IdentifierTaken() from None
-        raise
-
-
-def _release(tenant_id: str, kind: str, ref: str, lead_id: str) -> None:
-    """Free the identifier a proven one replaces, if it still names this lead."""
-    from pynamodb.exceptions import DeleteError
-
-    try:
-        ClaimRecord(claim_key(tenant_id, kind, ref)).delete(condition=ClaimRecord.lead_id == lead_id)
-    except DeleteError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    if not take_claim(pk, lead_id, holder=holder):
+        raise IdentifierTaken()
 
 
 def _confirm_marketing(tenant_id: str, owner: str, target: dict[str, Any], source_ip: str | None) -> None:
     """The confirming ledger entry, pointing at the pending one; the lead's summary follows."""
-    from chalicelib.services.leads.timeline import new_event
-    from chalicelib.store.batch import write_all
-
     now = clock.now()
     grants = {purpose: True for purpose in target["purposes"] if purpose in MARKETING}
     info = {"grants": grants, "policy_version": target.get("policy_version"), "source": "double_opt_in",
             "confirms": target.get("consent_event"), "ip_prefix": truncate_ip(source_ip)}
     write_all([new_event(tenant_id, owner, "consent", now, now + timedelta(days=retention_days(tenant_id, "consents")),
                          info={k: v for k, v in info.items() if v})])
-    lead = _live_lead(tenant_id, owner) if owner.startswith("led_") else None
+    lead = live_lead(tenant_id, owner) if owner.startswith("led_") else None
     if lead is not None:
-        current = plain(lead.consents)
-        current.update({p: not lead.marketing_suppressed for p in grants})
-        lead.update(actions=[LeadRecord.consents.set(current)])
+        summary = consent_summary(plain(lead.consents), grants, bool(lead.marketing_suppressed))
+        lead.update(actions=[LeadRecord.consents.set(summary)])

@@ -16,10 +16,10 @@ from chalicelib.errors import ValidationFailed
 from chalicelib.services import audit, budgets, confirmations
 from chalicelib.services.auth import Caller
 from chalicelib.services.budgets import Outgoing, Spender
-from chalicelib.services.leads.reading import is_live
+from chalicelib.services.leads.reading import live_lead
 from chalicelib.services.leads.timeline import new_event
 from chalicelib.services.people import Identifier, identify, locate
-from chalicelib.services.purposes import MARKETING, Purpose
+from chalicelib.services.purposes import CHANNEL_OF, CONFIRMED_BY, MARKETING, Purpose, consent_summary
 from chalicelib.services.tenancy import require_tenant, retention_days
 from chalicelib.services.validation import StrictInput, parse_input, present
 from chalicelib.store.base import plain
@@ -45,9 +45,6 @@ class ConsentInput(StrictInput):
     source: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z0-9_\-]+$")] = "api"
 
 
-CONFIRMED_BY = {"marketing_email": "email", "marketing_sms": "phone", "marketing_calls": "phone"}
-
-
 def record_consent(caller: Caller, body: dict[str, Any], source_ip: str | None) -> dict[str, Any]:
     """Append the choices; a marketing grant made with the public key waits for the person's confirmation."""
     data = parse_input(ConsentInput, body)
@@ -65,8 +62,7 @@ def record_consent(caller: Caller, body: dict[str, Any], source_ip: str | None) 
                                          f"{CONFIRMED_BY[p]} it would reach: send it with that {CONFIRMED_BY[p]}"}
                                         for p in elsewhere])
     tenant = require_tenant(caller.tenant_id)
-    channel = "email" if identifier.kind == "email" else "sms"
-    message = Outgoing(channel, identifier.ref, "confirmation") if pending else None
+    message = Outgoing(CHANNEL_OF[identifier.kind], identifier.ref, "confirmation") if pending else None
     budgets.charge(Spender(tenant, caller.key_id, caller.role, source_ip), "consents", message)
     direct = {p: v for p, v in grants.items() if p not in pending}
     written = append(identifier, direct, data.policy_version, data.source, caller.key_id, source_ip,
@@ -84,7 +80,7 @@ def append(
     now = clock.now()
     tenant_id = identifier.tenant_id
     located = locate(identifier)
-    lead = _live_lead(tenant_id, located.lead_id)
+    lead = live_lead(tenant_id, located.lead_id)
     owner = lead.lead_id if lead else identifier.subject_owner
     expires_at = _expiry(tenant_id, now)
     base = {"policy_version": policy_version, "source": source, "ip_prefix": truncate_ip(source_ip)}
@@ -109,7 +105,7 @@ def append(
     if lead is not None and (grants or token_record is not None):
         _refresh_lead_state(lead, grants, located.suppressed, token_record.pk if token_record is not None else None)
     if text is not None:
-        confirmations.send(tenant, "email" if identifier.kind == "email" else "sms", identifier.value, owner, text)
+        confirmations.send(tenant, CHANNEL_OF[identifier.kind], identifier.value, owner, text)
     return events
 
 
@@ -117,22 +113,10 @@ def _expiry(tenant_id: str, now: datetime) -> datetime:
     return now + timedelta(days=retention_days(tenant_id, "consents"))
 
 
-def _live_lead(tenant_id: str, lead_id: str | None) -> LeadRecord | None:
-    if not lead_id:
-        return None
-    try:
-        lead = LeadRecord.get(lead_id, consistent_read=True)
-    except LeadRecord.DoesNotExist:
-        return None
-    return lead if lead.tenant_id == tenant_id and is_live(lead) else None
-
-
 def _refresh_lead_state(lead: LeadRecord, grants: dict[str, bool], suppressed: bool, token_ref: str | None) -> None:
     """Keep the lead's summary of current consents in step with the ledger (and list its link's record)."""
     links_before = set(lead.confirm_refs or ())
-    current = plain(lead.consents)
-    current.update({p: (v and not (suppressed and p in MARKETING)) for p, v in grants.items()})
-    actions = [LeadRecord.consents.set(current)]
+    actions = [LeadRecord.consents.set(consent_summary(plain(lead.consents), grants, suppressed))]
     if token_ref:
         actions.append(LeadRecord.confirm_refs.set({token_ref}))
     lead.update(actions=actions)
@@ -144,7 +128,7 @@ def ledger(identifier: Identifier) -> tuple[list[TimelineRecord], bool, str | No
     """Every consent entry of the person, oldest first, whether marketing is suppressed, and the lead."""
     located = locate(identifier)
     owners = [identifier.subject_owner]
-    if located.lead_id and _live_lead(identifier.tenant_id, located.lead_id):
+    if located.lead_id and live_lead(identifier.tenant_id, located.lead_id):
         owners.append(located.lead_id)
     now = clock.now()
     entries: list[TimelineRecord] = []

@@ -16,7 +16,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.errors import Unauthorized
-from chalicelib.store.claims import OneTimeTokenRecord, one_time_key
+from chalicelib.store.claims import OneTimeTokenRecord, one_time_key, spend_token
 
 CONFIRM = "confirm"
 DOWNLOAD = "download"
@@ -44,35 +44,14 @@ def spend(
 
     With ``expect``, a token issued for another target is refused without being spent.
     """
-    from pynamodb.exceptions import UpdateError
-
     if not isinstance(token, str) or not 16 <= len(token) <= _MAX_TOKEN_LENGTH or not token.isascii():
         raise Unauthorized(invalid)
-    pk, nonce = one_time_key(_hash(token)), secrets.token_hex(8)
-    record = OneTimeTokenRecord(pk)
-    condition = (OneTimeTokenRecord.pk.exists() & OneTimeTokenRecord.spent_by.does_not_exist()
-                 & (OneTimeTokenRecord.purpose == purpose) & (OneTimeTokenRecord.expires_at > clock.now()))
-    if expect is not None:
-        condition &= OneTimeTokenRecord.target == _target_json(expect)
-    try:
-        record.update(actions=[OneTimeTokenRecord.spent_by.set(nonce)], condition=condition)
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        record = _spent_by_us(pk, nonce)
-        if record is None:
-            raise Unauthorized(invalid) from None
+    record = spend_token(one_time_key(_hash(token)), secrets.token_hex(8), purpose, clock.now(),
+                         _target_json(expect) if expect is not None else None)
+    if record is None:
+        raise Unauthorized(invalid)
     return {"tenant_id": record.tenant_id, **json.loads(record.target)}
 
 
 def _target_json(target: dict[str, Any]) -> str:
     return json.dumps(target, separators=(",", ":"), sort_keys=True)
-
-
-def _spent_by_us(pk: str, nonce: str) -> OneTimeTokenRecord | None:
-    """The record when the refused update was the SDK retrying our own applied one."""
-    try:
-        record = OneTimeTokenRecord.get(pk, consistent_read=True)
-    except OneTimeTokenRecord.DoesNotExist:
-        return None
-    return record if record.spent_by == nonce else None

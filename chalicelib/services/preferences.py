@@ -148,6 +148,7 @@ def _refresh_lead(lead_id: str, grants: dict[str, bool]) -> None:
         lead = LeadRecord.get(lead_id, consistent_read=True)
     except LeadRecord.DoesNotExist:
         return
-    current = plain(lead.consents)
-    current.update({p: v and not lead.marketing_suppressed for p, v in grants.items()})
-    lead.update(actions=[LeadRecord.consents.set(current)])
+    from chalicelib.services.purposes import consent_summary
+
+    summary = consent_summary(plain(lead.consents), grants, bool(lead.marketing_suppressed))
+    lead.update(actions=[LeadRecord.consents.set(summary)])

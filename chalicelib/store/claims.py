@@ -55,6 +55,41 @@ def claim_key(tenant_id: str, kind: str, blind_index: str) -> str:
     return f"{tenant_id}#{kind}#{blind_index}"
 
 
+def take_claim(pk: str, lead_id: str, holder: str | None = None) -> bool:
+    """Claim ``pk`` for ``lead_id`` if it is free, already the lead's, or (given) still ``holder``'s."""
+    from pynamodb.exceptions import PutError
+
+    condition = ClaimRecord.pk.does_not_exist() | (ClaimRecord.lead_id == lead_id)
+    if holder is not None:
+        condition = ClaimRecord.lead_id == holder
+    try:
+        ClaimRecord(pk, lead_id=lead_id).save(condition=condition)
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def claim_holder(pk: str) -> str | None:
+    """The lead a claim names, or None when there is no claim."""
+    try:
+        return ClaimRecord.get(pk, consistent_read=True).lead_id
+    except ClaimRecord.DoesNotExist:
+        return None
+
+
+def release_claim(pk: str, lead_id: str) -> None:
+    """Delete the claim if it still names ``lead_id`` (another lead's claim is left alone)."""
+    from pynamodb.exceptions import DeleteError
+
+    try:
+        ClaimRecord(pk).delete(condition=ClaimRecord.lead_id == lead_id)
+    except DeleteError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
 class SuppressionRecord(LeadVaultModel):
     """A keyed hash of an erased person's phone or e-mail: marketing to it never resumes.
 
@@ -88,13 +123,6 @@ class RateCounterRecord(LeadVaultModel):
     pk = UnicodeAttribute(hash_key=True)
     count = NumberAttribute(default=0)
     expires_at = ExpiresAtAttribute()
-
-
-def bump(pk: str, expires_at: object) -> int:
-    """Add one to a counter (creating it) and return the new count: one write, no read."""
-    counter = RateCounterRecord(pk)
-    counter.update(actions=[RateCounterRecord.count.add(1), RateCounterRecord.expires_at.set(expires_at)])
-    return int(counter.count)
 
 
 class NoticeClaimRecord(LeadVaultModel):
@@ -156,3 +184,29 @@ class OneTimeTokenRecord(LeadVaultModel):
 
 def one_time_key(token_hash: str) -> str:
     return f"otk#{token_hash}"
+
+
+def spend_token(pk: str, nonce: str, purpose: str, now: object, target: str | None = None) -> OneTimeTokenRecord | None:
+    """Mark a live, unspent token of ``purpose`` (and ``target``, when given) spent by ``nonce``.
+
+    Returns the record, or None when refused. A refusal caused by the SDK retrying our own applied
+    update (the stored nonce is ours) counts as spent by us.
+    """
+    from pynamodb.exceptions import UpdateError
+
+    record = OneTimeTokenRecord(pk)
+    condition = (OneTimeTokenRecord.pk.exists() & OneTimeTokenRecord.spent_by.does_not_exist()
+                 & (OneTimeTokenRecord.purpose == purpose) & (OneTimeTokenRecord.expires_at > now))
+    if target is not None:
+        condition &= OneTimeTokenRecord.target == target
+    try:
+        record.update(actions=[OneTimeTokenRecord.spent_by.set(nonce)], condition=condition)
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        try:
+            record = OneTimeTokenRecord.get(pk, consistent_read=True)
+        except OneTimeTokenRecord.DoesNotExist:
+            return None
+        return record if record.spent_by == nonce else None
+    return record

@@ -40,12 +40,11 @@ class ClaimPut:
 
 
 class Refused(Exception):
-    """A condition failed: ``counters`` lists the spent ones; ``claim_taken`` that the claim lost its race."""
+    """A condition failed: ``counters`` lists the spent ones; none spent means the claim lost its race."""
 
-    def __init__(self, counters: list[Counter], claim_taken: bool) -> None:
+    def __init__(self, counters: list[Counter]) -> None:
         super().__init__("refused")
         self.counters = counters
-        self.claim_taken = claim_taken
 
 
 class Contended(Exception):
@@ -78,13 +77,12 @@ def _claim_put(claim: ClaimPut) -> dict[str, Any]:
 
 def spend(counters: Sequence[Counter], claim: ClaimPut | None = None) -> None:
     """Add one to every counter (and put the claim) atomically, or raise :class:`Refused`."""
-    if not counters and claim is None:
+    if not counters:
+        if claim is not None:
+            _put_claim_alone(claim)
         return
     from botocore.exceptions import ClientError
 
-    if not counters and claim is not None:
-        _put_claim_alone(claim)
-        return
     table = RateCounterRecord.Meta.table_name
     items = [_counter_update(table, counter) for counter in counters]
     if claim is not None:
@@ -100,7 +98,7 @@ def spend(counters: Sequence[Counter], claim: ClaimPut | None = None) -> None:
             failed = [i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
             if failed:
                 spent = [counters[i] for i in failed if i < len(counters)]
-                raise Refused(spent, claim_taken=claim is not None and len(counters) in failed) from None
+                raise Refused(spent) from None
             if attempt == MAX_ATTEMPTS - 1:
                 raise Contended() from None
             # A conflict with a concurrent transaction on the same counter: try again shortly.
@@ -116,5 +114,5 @@ def _put_claim_alone(claim: ClaimPut) -> None:
         _client().put_item(**put, ReturnConsumedCapacity="TOTAL")
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-            raise Refused([], claim_taken=True) from None
+            raise Refused([]) from None
         raise

@@ -122,6 +122,21 @@ def list_key(lead_id: str, expires_at: datetime | None) -> str:
     return f"{when}#{lead_id}"
 
 
+def update_at_version(lead: LeadRecord, actions: list[Any]) -> bool:
+    """Apply ``actions`` (and the next version) if the lead is still at the version read; False when
+    another write came first, so the caller reads again or reports the conflict."""
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        lead.update(actions=[*actions, LeadRecord.version.set(lead.version + 1)],
+                    condition=LeadRecord.version == lead.version)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 def renew_expiry(lead: LeadRecord, expires_at: datetime, now: datetime) -> list[Any]:
     """The update actions that restart a lead's retention clock; a held lead banks it until release."""
     if lead.legal_hold:

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib import clock
 from chalicelib.errors import ConsentRequired, Minor, ValidationFailed
 from chalicelib.services import audit, budgets
@@ -26,15 +24,16 @@ from chalicelib.services.fields import check_custom_fields
 from chalicelib.services.idempotency import IdempotencyKey, idempotency_key, record, replay
 from chalicelib.services.identifiers import normalise_email, normalise_phone
 from chalicelib.services.leads.inputs import LeadInput
+from chalicelib.services.leads.reading import open_profile
 from chalicelib.services.leads.timeline import new_event
-from chalicelib.services.purposes import MARKETING
+from chalicelib.services.purposes import CHANNEL_OF, CONFIRMED_BY, MARKETING
 from chalicelib.services.tenancy import require_tenant, retention_days
 from chalicelib.services.validation import parse_input
 from chalicelib.store.base import LeadVaultModel, plain
 from chalicelib.store.batch import get_all, write_all
 from chalicelib.store.claims import ClaimRecord, IdempotencyRecord, SuppressionRecord, claim_key, suppression_key
 from chalicelib.store.counters import ClaimPut
-from chalicelib.store.leads import LIST_SHARDS, LeadRecord, list_key, list_shard, renew_expiry
+from chalicelib.store.leads import LIST_SHARDS, LeadRecord, list_key, list_shard, renew_expiry, update_at_version
 from chalicelib.store.tenants import TenantRecord
 from chalicelib.vault import envelope
 from chalicelib.vault.blind_index import blind_index
@@ -247,21 +246,22 @@ def _answer(lead_id: str, status: str, person: Person, pending: dict[str, str]) 
 
 
 Address = tuple[str, str, str]  # (channel, address, blind index)
-# Which address confirms a marketing purpose: the one the marketing would go to.
-PURPOSE_KIND = {"marketing_email": "email", "marketing_sms": "phone", "marketing_calls": "phone"}
 
 
 def _addresses(values: dict[str, Any], refs: dict[str, str | None]) -> dict[str, Address]:
     """The e-mail and phone a confirmation may go to, by kind."""
-    return {kind: (channel, values[kind], str(refs[kind])) for kind, channel in (("email", "email"), ("phone", "sms"))
+    return {kind: (CHANNEL_OF[kind], values[kind], str(refs[kind])) for kind in ("email", "phone")
             if values.get(kind) and refs.get(kind)}
 
 
-def _may_confirm(submission: Submission, tenant: TenantRecord, to: tuple[str, str, str]) -> bool:
-    """Whether the confirmation's message budgets allow it (else no link is sent; the lead stays)."""
+def _spender(submission: Submission, tenant: TenantRecord) -> Spender:
     caller = submission.caller
-    spender = Spender(tenant, caller.key_id, caller.role, submission.source_ip)
-    return budgets.charge_message(spender, Outgoing(to[0], to[2], "confirmation"))
+    return Spender(tenant, caller.key_id, caller.role, submission.source_ip)
+
+
+def _may_confirm(submission: Submission, tenant: TenantRecord, to: Address) -> bool:
+    """Whether the confirmation's message budgets allow it (else no link is sent; the lead stays)."""
+    return budgets.charge_message(_spender(submission, tenant), Outgoing(to[0], to[2], "confirmation"))
 
 
 def _claim(submission: Submission, tenant: TenantRecord, person: Person, claim: ClaimPut) -> None:
@@ -269,10 +269,8 @@ def _claim(submission: Submission, tenant: TenantRecord, person: Person, claim: 
 
     Losing the claim's race means another request won: read again.
     """
-    caller = submission.caller
-    spender = Spender(tenant, caller.key_id, caller.role, submission.source_ip)
     try:
-        budgets.charge(spender, None if person.charged else "leads", claim=claim)
+        budgets.charge(_spender(submission, tenant), None if person.charged else "leads", claim=claim)
     except budgets.ClaimTaken:
         raise _Retry() from None
     person.charged = True
@@ -281,8 +279,7 @@ def _claim(submission: Submission, tenant: TenantRecord, person: Person, claim: 
 def _charge(submission: Submission, tenant: TenantRecord, person: Person) -> None:
     if person.charged:
         return
-    caller = submission.caller
-    budgets.charge(Spender(tenant, caller.key_id, caller.role, submission.source_ip), "leads")
+    budgets.charge(_spender(submission, tenant), "leads")
     person.charged = True
 
 
@@ -302,7 +299,7 @@ def _confirmation(
     identifiers_by = next((kind for kind in ("email", "phone") if kind in addresses), None) if pending else None
     messages = []
     for kind, address in addresses.items():
-        purposes = [p for p in person.pending_purposes if PURPOSE_KIND.get(p) == kind]
+        purposes = [p for p in person.pending_purposes if CONFIRMED_BY.get(p) == kind]
         asked = pending if kind == identifiers_by else {}
         if not purposes and not asked:
             continue
@@ -356,8 +353,7 @@ def _merge(
               if claim.lead_id == lead.lead_id or _load_owner(tenant_id, claim, now) is not None}
     other = {claim.lead_id for claim in claims.values()} - {lead.lead_id}
     trusted = submission.caller.role != "widget"
-    envelope.adopt_key(tenant_id, lead.lead_id, lead.wrapped_key)
-    current = json.loads(envelope.unseal(tenant_id, lead.lead_id, "profile", lead.sealed)) if lead.sealed else {}
+    current = open_profile(lead)
     incoming = dict(person.values)
     new_kinds: list[str] = []
     pending: dict[str, str] = {}
@@ -390,7 +386,6 @@ def _merge(
         LeadRecord.updated_at.set(now),
         LeadRecord.last_activity_at.set(now),
         *renew_expiry(lead, expires_at, now),
-        LeadRecord.version.set(lead.version + 1),
         LeadRecord.consents.set(consents),
     ]
     if person.suppressed:
@@ -415,12 +410,8 @@ def _merge(
         actions.append(LeadRecord.confirm_refs.set({item.pk for item in extra}))
         # the older links stop working: a flood of submissions cannot grow the lead
         replaced += [IdempotencyRecord(pk) for pk in lead.confirm_refs or ()]
-    try:
-        lead.update(actions=actions, condition=LeadRecord.version == lead.version)
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise _Retry() from None
-        raise
+    if not update_at_version(lead, actions):
+        raise _Retry()
     answer = _answer(lead.lead_id, "merged", person, pending)
     browser, system = browser_and_os(submission.user_agent)
     info: dict[str, Any] = {**_context(submission, browser, system), "changed": sorted(_changed(current, merged))}

@@ -27,6 +27,23 @@ def is_live(lead: LeadRecord) -> bool:
     return bool(lead.wrapped_key) and (lead.expires_at is None or lead.expires_at > clock.now())
 
 
+def live_lead(tenant_id: str, lead_id: str | None) -> LeadRecord | None:
+    """The tenant's lead if it is live (strongly consistent); None when missing, expired, erased or another's."""
+    if not lead_id:
+        return None
+    try:
+        lead = LeadRecord.get(lead_id, consistent_read=True)
+    except LeadRecord.DoesNotExist:
+        return None
+    return lead if lead.tenant_id == tenant_id and is_live(lead) else None
+
+
+def open_profile(lead: LeadRecord) -> dict[str, Any]:
+    """The lead's sealed profile (name, phone, email, fields, utm, pending identifiers), opened."""
+    envelope.adopt_key(lead.tenant_id, lead.lead_id, lead.wrapped_key)
+    return json.loads(envelope.unseal(lead.tenant_id, lead.lead_id, "profile", lead.sealed)) if lead.sealed else {}
+
+
 def visible_lead(caller: Caller, lead_id: str) -> LeadRecord:
     """The lead if this caller may see it; anything else, including another tenant's, is ``not_found``."""
     if not LEAD_ID.match(lead_id or ""):
@@ -44,8 +61,7 @@ def visible_lead(caller: Caller, lead_id: str) -> LeadRecord:
 
 def lead_view(lead: LeadRecord) -> dict[str, Any]:
     """The lead with its personal fields opened."""
-    envelope.adopt_key(lead.tenant_id, lead.lead_id, lead.wrapped_key)
-    values = json.loads(envelope.unseal(lead.tenant_id, lead.lead_id, "profile", lead.sealed)) if lead.sealed else {}
+    values = open_profile(lead)
     consents = plain(lead.consents)
     return {
         "lead_id": lead.lead_id,

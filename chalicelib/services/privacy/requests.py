@@ -22,6 +22,7 @@ from chalicelib.services import audit, budgets, one_time
 from chalicelib.services.auth import Caller
 from chalicelib.services.budgets import Outgoing, Spender
 from chalicelib.services.people import identify
+from chalicelib.services.purposes import CHANNEL_OF
 from chalicelib.services.tenancy import require_tenant, retention_days
 from chalicelib.services.validation import StrictInput, parse_input, present
 from chalicelib.store.base import plain
@@ -85,7 +86,7 @@ def file_request(caller: Caller, body: dict[str, Any], source_ip: str | None = N
         raise Forbidden("Only admins may file a request as verified.")
     identifier = identify(caller.tenant_id, {"email": data.email, "phone": data.phone})
     tenant = require_tenant(caller.tenant_id)
-    channel = "email" if identifier.kind == "email" else "sms"
+    channel = CHANNEL_OF[identifier.kind]
     sends_code = not data.verified_by_admin
     # Over any budget (the key's, the tenant's, the client's, or this address's codes from this
     # requester) the request is refused before anything is stored or sent, alike for everyone.
@@ -124,9 +125,13 @@ def file_request(caller: Caller, body: dict[str, Any], source_ip: str | None = N
     return {"request_id": request_id, "status": record.status, "due_at": clock.iso(due_at)}
 
 
+def _well_formed(request_id: object) -> bool:
+    return isinstance(request_id, str) and request_id.startswith(REQUEST_ID_PREFIX) and len(request_id) == 36
+
+
 def visible_request(caller: Caller, request_id: str) -> PrivacyRequestRecord:
     """Admins of the tenant, or the widget key that filed it; anyone else gets ``not_found``."""
-    if not isinstance(request_id, str) or not request_id.startswith(REQUEST_ID_PREFIX) or len(request_id) != 36:
+    if not _well_formed(request_id):
         raise NotFound("No such request.")
     try:
         record = PrivacyRequestRecord.get(request_id, consistent_read=True)
@@ -230,7 +235,7 @@ def download(request_id: str, body: dict[str, Any]) -> dict[str, Any]:
     without the token nothing about the request shows (no request, not ready, expired: all 401).
     """
     data = parse_input(DownloadInput, body)
-    if not isinstance(request_id, str) or not request_id.startswith(REQUEST_ID_PREFIX) or len(request_id) != 36:
+    if not _well_formed(request_id):
         raise Unauthorized(_BAD_LINK)
     try:
         record = PrivacyRequestRecord.get(request_id, consistent_read=True)
