@@ -14,7 +14,7 @@ APP = "import app"
 SDK = "import boto3, pynamodb.models, chalice"
 # The app imports its heavy parts lazily; this adds what the first authenticated request loads.
 APP_WITH_REQUEST_PATH = (
-    "import app, chalicelib.services.auth, chalicelib.api.jsonbody, chalicelib.logs as l; l.get_logger()"
+    "import app, chalicelib.services.access.auth, chalicelib.api.jsonbody, chalicelib.logs as l; l.get_logger()"
 )
 
 

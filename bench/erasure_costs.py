@@ -34,7 +34,7 @@ def run(others: int = OTHERS) -> None:
 def _fill_others(tenant_id: str, count: int) -> None:
     """Other people's timeline items, written raw in batches (their content does not matter here)."""
     from chalicelib.store.batch import _client
-    from chalicelib.store.timeline import TimelineRecord
+    from chalicelib.store.models.timeline import TimelineRecord
 
     client, table = _client(), TimelineRecord.Meta.table_name
     for start in range(0, count, 25):

@@ -35,7 +35,7 @@ def _measure(recipients: int, backend: str) -> None:
         from chalicelib.admin import invoke_operator
         from chalicelib.jobs import invoke_job
         from chalicelib.runtime import LocalContext
-        from chalicelib.services.auth import Caller
+        from chalicelib.services.access.auth import Caller
         from chalicelib.services.leads.intake import Submission, submit_lead
         from chalicelib.store.schema import create_tables
 

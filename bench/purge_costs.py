@@ -18,7 +18,7 @@ EXPIRED = 1_000
 def _fill_live(tenant_id: str, count: int) -> None:
     """Live leads far from expiry, written raw in batches (their content does not matter here)."""
     from chalicelib.store.batch import _client
-    from chalicelib.store.leads import LIST_SHARDS, LeadRecord
+    from chalicelib.store.models.leads import LIST_SHARDS, LeadRecord
 
     client, table = _client(), LeadRecord.Meta.table_name
     for start in range(0, count, 25):

@@ -10,15 +10,15 @@ from chalicelib.runtime import run_operator
 
 # name -> "module:function" of the service; resolved on call so the app imports fast.
 OPERATOR_FUNCTIONS: dict[str, str] = {
-    "admin_create_tenant": "chalicelib.services.tenants:create_tenant",
-    "admin_issue_api_key": "chalicelib.services.api_keys:issue_key",
-    "admin_revoke_api_key": "chalicelib.services.api_keys:revoke_key",
-    "admin_define_fields": "chalicelib.services.fields:define_fields",
-    "admin_set_retention": "chalicelib.services.retention:set_retention",
-    "admin_legal_hold": "chalicelib.services.retention:legal_hold",
-    "admin_publish_policy": "chalicelib.services.policies:publish_policy",
-    "admin_policy_status": "chalicelib.services.policies:policy_status",
-    "admin_set_budgets": "chalicelib.services.budgets:set_budgets",
+    "admin_create_tenant": "chalicelib.services.tenants.setup:create_tenant",
+    "admin_issue_api_key": "chalicelib.services.access.api_keys:issue_key",
+    "admin_revoke_api_key": "chalicelib.services.access.api_keys:revoke_key",
+    "admin_define_fields": "chalicelib.services.leads.fields:define_fields",
+    "admin_set_retention": "chalicelib.services.retention.settings:set_retention",
+    "admin_legal_hold": "chalicelib.services.retention.settings:legal_hold",
+    "admin_publish_policy": "chalicelib.services.policies.publishing:publish_policy",
+    "admin_policy_status": "chalicelib.services.policies.publishing:policy_status",
+    "admin_set_budgets": "chalicelib.services.access.budgets:set_budgets",
 }
 
 admin = Blueprint(__name__)

@@ -30,7 +30,7 @@ def cmd_init(_args: argparse.Namespace) -> int:
 
 def cmd_reindex_origins(_args: argparse.Namespace) -> int:
     from chalicelib import invocation
-    from chalicelib.services.api_keys import reindex_origins
+    from chalicelib.services.access.api_keys import reindex_origins
 
     with invocation.invocation():
         _print({"widget_keys_indexed": reindex_origins()})

@@ -24,7 +24,6 @@ def invocation() -> Iterator[dict[str, Any]]:
         yield current
         return
     from chalicelib.store import bind_tables
-
     scope: dict[str, Any] = {}
     token = _SCOPE.set(scope)
     try:

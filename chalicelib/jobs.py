@@ -20,10 +20,10 @@ class Schedule(NamedTuple):
 
 # name -> (rate, "module:function" taking the Lambda context and returning a summary dict).
 SCHEDULED_FUNCTIONS: dict[str, Schedule] = {
-    "privacy_worker": Schedule(1, "chalicelib.services.privacy.worker:privacy_worker"),
-    "purge_expired": Schedule(60, "chalicelib.services.purge:purge_expired"),
-    "retention_notices": Schedule(24 * 60, "chalicelib.services.purge:retention_notices"),
-    "dispatch_notifications": Schedule(5, "chalicelib.services.dispatch:dispatch_notifications"),
+    "privacy_worker": Schedule(1, "chalicelib.services.rights.worker:privacy_worker"),
+    "purge_expired": Schedule(60, "chalicelib.services.retention.purge:purge_expired"),
+    "retention_notices": Schedule(24 * 60, "chalicelib.services.retention.purge:retention_notices"),
+    "dispatch_notifications": Schedule(5, "chalicelib.services.policies.dispatch:dispatch_notifications"),
 }
 
 jobs = Blueprint(__name__)

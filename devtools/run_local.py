@@ -52,7 +52,7 @@ def configure_environment(data_dir: Path, ddb_endpoint: str, public_url: str) ->
 def reindex_demo_origins() -> None:
     """Data of a run older than the CORS origin index gets its widget keys indexed (idempotent)."""
     from chalicelib import invocation
-    from chalicelib.services.api_keys import reindex_origins
+    from chalicelib.services.access.api_keys import reindex_origins
 
     with invocation.invocation():
         reindex_origins()
@@ -61,7 +61,9 @@ def reindex_demo_origins() -> None:
 def ensure_demo_tenant(data_dir: Path, port: int) -> dict[str, Any]:
     """Create the demo tenant, its keys and a demo policy once; later runs only say where it is."""
     from chalicelib import invocation
-    from chalicelib.services import api_keys, policies, tenants
+    from chalicelib.services.access import api_keys
+    from chalicelib.services.policies import publishing
+    from chalicelib.services.tenants import setup
 
     marker = data_dir / DEMO_FILE
     if marker.exists():
@@ -70,10 +72,10 @@ def ensure_demo_tenant(data_dir: Path, port: int) -> dict[str, Any]:
               f"(issue more with `python -m chalicelib.cli invoke admin_issue_api_key`).")
         return demo
     with invocation.invocation():
-        tenant_id = tenants.create_tenant(
+        tenant_id = setup.create_tenant(
             {"name": "Demo Co", "default_region": "IN", "own_numbers": ["+91 80 4000 0000"]}
         )["tenant_id"]
-        policies.publish_policy({"scope": "tenant", "tenant_id": tenant_id, "version": "demo-1",
+        publishing.publish_policy({"scope": "tenant", "tenant_id": tenant_id, "version": "demo-1",
                                  "url": "https://example.com/privacy", "summary": "The demo tenant's policy.",
                                  "effective_at": "2026-01-01T00:00:00Z"})
         keys = {

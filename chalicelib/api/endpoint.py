@@ -90,7 +90,6 @@ def endpoint(
 def _with_idempotency(call: Call, route: str, handler: Callable[..., Any], path_params: dict[str, str]) -> Response:
     """Replay the first successful answer for the same key and body; 409 for another body."""
     from chalicelib.services import idempotency
-
     key = idempotency.idempotency_key(call.caller.tenant_id, call.caller.key_id,
                                       call.headers.get("idempotency-key"), route, call.body)
     if key is not None:
@@ -108,8 +107,8 @@ def _authenticate(headers: dict[str, str], roles: tuple[str, ...] | None) -> Any
     """The caller (None on routes without a key), authorised for the route's roles and origin."""
     if roles is None:
         return None
-    from chalicelib.services.auth import authenticate, authorise
-    from chalicelib.services.cors import request_origin
+    from chalicelib.services.access.auth import authenticate, authorise
+    from chalicelib.services.access.cors import request_origin
 
     caller = authenticate(headers.get("authorization"))
     authorise(caller, roles, request_origin(headers))
@@ -133,8 +132,7 @@ def _allow_origin(response: Response, caller: Any, origin: str | None, roles: tu
     """
     if origin is None or not roles or "widget" not in roles:
         return
-    from chalicelib.services import cors
-
+    from chalicelib.services.access import cors
     if caller is None:
         allowed = cors.preflight_allows(origin) if response.status_code in (401, 403) else None
         if allowed:

@@ -22,7 +22,7 @@ def _require_agent_id(call: Call) -> None:
 
 @endpoint(field_work, "/v1/shifts/start", methods=("POST",), roles=AGENTS)
 def start_shift(call: Call) -> Any:
-    from chalicelib.services.shifts import start_shift as start
+    from chalicelib.services.field_work.shifts import start_shift as start
 
     _require_agent_id(call)
     return json_response(start(call.caller, call.body), 201)
@@ -30,7 +30,7 @@ def start_shift(call: Call) -> Any:
 
 @endpoint(field_work, "/v1/shifts/end", methods=("POST",), roles=AGENTS)
 def end_shift(call: Call) -> Any:
-    from chalicelib.services.shifts import end_shift as end
+    from chalicelib.services.field_work.shifts import end_shift as end
 
     _require_agent_id(call)
     return end(call.caller)
@@ -38,7 +38,7 @@ def end_shift(call: Call) -> Any:
 
 @endpoint(field_work, "/v1/calls", methods=("POST",), roles=AGENTS)
 def upload_calls(call: Call) -> Any:
-    from chalicelib.services.calls import upload_calls as upload
+    from chalicelib.services.field_work.calls import upload_calls as upload
 
     _require_agent_id(call)
     return upload(call.caller, call.body)
@@ -46,7 +46,7 @@ def upload_calls(call: Call) -> Any:
 
 @endpoint(field_work, "/v1/agents/{agent_id}/shifts", roles=("admin",))
 def agent_shifts(call: Call, agent_id: str) -> Any:
-    from chalicelib.services.agents import agent_shifts as shifts
+    from chalicelib.services.field_work.agents import agent_shifts as shifts
     from chalicelib.services.pagination import parse_limit
 
     return shifts(call.caller, agent_id, parse_limit(call.query.get("limit")))
@@ -54,7 +54,7 @@ def agent_shifts(call: Call, agent_id: str) -> Any:
 
 @endpoint(field_work, "/v1/agents/{agent_id}/calls", roles=("admin",))
 def agent_calls(call: Call, agent_id: str) -> Any:
-    from chalicelib.services.agents import agent_calls as calls
+    from chalicelib.services.field_work.agents import agent_calls as calls
     from chalicelib.services.pagination import parse_limit
 
     return calls(call.caller, agent_id, parse_limit(call.query.get("limit")), call.query.get("cursor"))

@@ -55,6 +55,6 @@ def get_timeline(call: Call, lead_id: str) -> Any:
 
 @endpoint(leads, "/v1/leads/{lead_id}/identifiers/accept", methods=("POST",), roles=STAFF)
 def accept_identifier(call: Call, lead_id: str) -> Any:
-    from chalicelib.services.confirmations import accept_pending
+    from chalicelib.services.rights.confirmations import accept_pending
 
     return accept_pending(call.caller, lead_id, call.body)

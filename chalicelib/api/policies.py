@@ -15,14 +15,14 @@ USERS = ("agent", "admin")
 
 @endpoint(policies, "/v1/policies/current")
 def get_current_policy(call: Call) -> Any:
-    from chalicelib.services.policies import current_policy
+    from chalicelib.services.policies.publishing import current_policy
 
     return current_policy(call.caller)
 
 
 @endpoint(policies, "/v1/policies/{version}/accept", methods=("POST",), roles=USERS)
 def accept_policy(call: Call, version: str) -> Any:
-    from chalicelib.services.policies import accept_policy as accept
+    from chalicelib.services.policies.publishing import accept_policy as accept
 
     return json_response(accept(call.caller, version), 201)
 
@@ -30,6 +30,6 @@ def accept_policy(call: Call, version: str) -> Any:
 @endpoint(policies, "/v1/notifications", roles=USERS)
 def get_notifications(call: Call) -> Any:
     from chalicelib.services.pagination import parse_limit
-    from chalicelib.services.policies import notifications
+    from chalicelib.services.policies.publishing import notifications
 
     return notifications(call.caller, parse_limit(call.query.get("limit")), call.query.get("cursor"))

@@ -18,7 +18,7 @@ LINK_HEADER = "x-preferences-token"  # where GET /v1/preferences takes the signe
 
 @endpoint(rights, "/v1/consents", methods=("POST",), roles=PUBLIC_FORMS)
 def post_consent(call: Call) -> Any:
-    from chalicelib.services.consents import record_consent
+    from chalicelib.services.rights.consents import record_consent
 
     return json_response(record_consent(call.caller, call.body, call.source_ip), 201)
 
@@ -37,7 +37,7 @@ def get_consents(call: Call) -> Any:
 @endpoint(rights, "/v1/consents/lookup", methods=("POST",), roles=("admin",), replay="service")
 def lookup_consents(call: Call) -> Any:
     from chalicelib.services import idempotency
-    from chalicelib.services.consents import consent_report
+    from chalicelib.services.rights.consents import consent_report
 
     # A read: an Idempotency-Key is checked like on any POST, but no copy of the report is kept to replay.
     idempotency.idempotency_key(call.caller.tenant_id, call.caller.key_id, call.headers.get("idempotency-key"),
@@ -47,7 +47,7 @@ def lookup_consents(call: Call) -> Any:
 
 @endpoint(rights, "/v1/preferences", roles=None)
 def get_preferences(call: Call) -> Any:
-    from chalicelib.services.preferences import get_preferences as read
+    from chalicelib.services.rights.preferences import get_preferences as read
 
     if call.query:
         raise _not_in_url("Send the token in the body of POST /v1/preferences/read, or in the X-Preferences-Token "
@@ -57,55 +57,55 @@ def get_preferences(call: Call) -> Any:
 
 @endpoint(rights, "/v1/preferences/read", methods=("POST",), roles=None)
 def read_preferences(call: Call) -> Any:
-    from chalicelib.services.preferences import read_preferences as read
+    from chalicelib.services.rights.preferences import read_preferences as read
 
     return read(call.body)
 
 
 @endpoint(rights, "/v1/preferences", methods=("POST",), roles=None)
 def post_preferences(call: Call) -> Any:
-    from chalicelib.services.preferences import set_preferences
+    from chalicelib.services.rights.preferences import set_preferences
 
     return set_preferences(call.body, call.source_ip)
 
 
 @endpoint(rights, "/v1/privacy-requests", methods=("POST",), roles=PUBLIC_FORMS)
 def post_privacy_request(call: Call) -> Any:
-    from chalicelib.services.privacy.requests import file_request
+    from chalicelib.services.rights.requests import file_request
 
     return json_response(file_request(call.caller, call.body, call.source_ip), 202)
 
 
 @endpoint(rights, "/v1/privacy-requests/{request_id}/verify", methods=("POST",), roles=PUBLIC_FORMS)
 def verify_privacy_request(call: Call, request_id: str) -> Any:
-    from chalicelib.services.privacy.requests import verify
+    from chalicelib.services.rights.requests import verify
 
     return verify(call.caller, request_id, call.body)
 
 
 @endpoint(rights, "/v1/privacy-requests/{request_id}", roles=PUBLIC_FORMS)
 def get_privacy_request(call: Call, request_id: str) -> Any:
-    from chalicelib.services.privacy.requests import get_request
+    from chalicelib.services.rights.requests import get_request
 
     return get_request(call.caller, request_id)
 
 
 @endpoint(rights, "/v1/privacy-requests/{request_id}/export", roles=PUBLIC_FORMS)
 def get_privacy_export(call: Call, request_id: str) -> Any:
-    from chalicelib.services.privacy.requests import get_export
+    from chalicelib.services.rights.requests import get_export
 
     return get_export(call.caller, request_id, call.headers.get("x-download-token"))
 
 
 @endpoint(rights, "/v1/privacy-requests/{request_id}/download", methods=("POST",), roles=None)
 def download_privacy_export(call: Call, request_id: str) -> Any:
-    from chalicelib.services.privacy.requests import download
+    from chalicelib.services.rights.requests import download
 
     return download(request_id, call.body)
 
 
 @endpoint(rights, "/v1/confirmations", methods=("POST",), roles=None)
 def post_confirmation(call: Call) -> Any:
-    from chalicelib.services.confirmations import confirm
+    from chalicelib.services.rights.confirmations import confirm
 
     return confirm(call.body, call.source_ip)

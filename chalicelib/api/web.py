@@ -63,7 +63,7 @@ def confirm_page(call: Call) -> Response:
 
 @endpoint(web, "/v1/fields", roles=("widget", "admin"))
 def get_fields(call: Call) -> Any:
-    from chalicelib.services.fields import list_fields
+    from chalicelib.services.leads.fields import list_fields
 
     return list_fields(call.caller.tenant_id)
 
@@ -72,8 +72,7 @@ def _preflight(path: str, methods: tuple[str, ...]) -> None:
     """Register the CORS preflight of one route the widget calls: only origins a live widget key allows."""
 
     def answer(call: Call, **_path_params: str) -> Response:
-        from chalicelib.services import cors
-
+        from chalicelib.services.access import cors
         headers = cors.preflight(call.headers.get("origin"), call.headers.get("access-control-request-method"),
                                  methods)
         return Response(body="", status_code=204, headers=headers)

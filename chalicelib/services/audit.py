@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 
 from chalicelib import clock
-from chalicelib.store.audit import AUDIT_SHARDS, AuditRecord
+from chalicelib.store.models.audit import AUDIT_SHARDS, AuditRecord
 
 DEFAULT_AUDIT_DAYS = 365
 OPERATOR = "operator"
@@ -22,7 +22,7 @@ def record(tenant_id: str, actor_key_id: str, action: str, object_id: str | None
 
 def build(tenant_id: str, actor_key_id: str, action: str, object_id: str | None = None) -> AuditRecord:
     """An unsaved audit record, for callers that batch it with their own writes."""
-    from chalicelib.services.tenancy import retention_days
+    from chalicelib.services.tenants.tenancy import retention_days
 
     at = clock.now()
     audit_id = "aud_" + secrets.token_hex(10)

@@ -16,7 +16,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.errors import IdempotencyConflict, ValidationFailed
-from chalicelib.store.claims import IdempotencyRecord
+from chalicelib.store.models.claims import IdempotencyRecord
 
 KEEP_HOURS = 24
 _KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")

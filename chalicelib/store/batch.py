@@ -23,7 +23,7 @@ class BatchIncomplete(RuntimeError):
 
 
 def _client() -> Any:
-    from chalicelib.store.leads import LeadRecord
+    from chalicelib.store.models.leads import LeadRecord
 
     return LeadRecord._get_connection().connection.client
 

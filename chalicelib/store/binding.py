@@ -12,17 +12,17 @@ from chalicelib.store.base import LeadVaultModel
 
 def all_models() -> list[type[LeadVaultModel]]:
     """One model per table of the service, in creation order."""
-    from chalicelib.store.api_keys import ApiKeyRecord
-    from chalicelib.store.audit import AuditRecord
-    from chalicelib.store.calls import CallRecord
-    from chalicelib.store.claims import ClaimRecord
-    from chalicelib.store.leads import LeadRecord
-    from chalicelib.store.person_keys import PersonKeyRecord
-    from chalicelib.store.policies import InboxRecord, PolicyRecord
-    from chalicelib.store.privacy import PrivacyRequestRecord
-    from chalicelib.store.shifts import ShiftRecord
-    from chalicelib.store.tenants import TenantRecord
-    from chalicelib.store.timeline import TimelineRecord
+    from chalicelib.store.models.api_keys import ApiKeyRecord
+    from chalicelib.store.models.audit import AuditRecord
+    from chalicelib.store.models.calls import CallRecord
+    from chalicelib.store.models.claims import ClaimRecord
+    from chalicelib.store.models.leads import LeadRecord
+    from chalicelib.store.models.person_keys import PersonKeyRecord
+    from chalicelib.store.models.policies import InboxRecord, PolicyRecord
+    from chalicelib.store.models.privacy import PrivacyRequestRecord
+    from chalicelib.store.models.shifts import ShiftRecord
+    from chalicelib.store.models.tenants import TenantRecord
+    from chalicelib.store.models.timeline import TimelineRecord
 
     return [TenantRecord, ApiKeyRecord, PersonKeyRecord, AuditRecord, LeadRecord, ClaimRecord, TimelineRecord,
             ShiftRecord, CallRecord, PrivacyRequestRecord, PolicyRecord, InboxRecord]
@@ -30,7 +30,7 @@ def all_models() -> list[type[LeadVaultModel]]:
 
 def _bound_models() -> list[type[LeadVaultModel]]:
     """Every model, including those that share a table with another (idempotency records)."""
-    from chalicelib.store.claims import (
+    from chalicelib.store.models.claims import (
         CorsOriginRecord,
         IdempotencyRecord,
         NoticeClaimRecord,
@@ -38,7 +38,7 @@ def _bound_models() -> list[type[LeadVaultModel]]:
         RateCounterRecord,
         SuppressionRecord,
     )
-    from chalicelib.store.privacy import ExportRecord
+    from chalicelib.store.models.privacy import ExportRecord
 
     return [*all_models(), IdempotencyRecord, SuppressionRecord, RateCounterRecord, NoticeClaimRecord, ExportRecord,
             CorsOriginRecord, OneTimeTokenRecord]

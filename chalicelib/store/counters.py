@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.store.batch import _client
-from chalicelib.store.claims import ClaimRecord, RateCounterRecord
+from chalicelib.store.models.claims import ClaimRecord, RateCounterRecord
 
 MAX_ATTEMPTS = 10
 

@@ -26,7 +26,7 @@ def new_index_secret(tenant_id: str) -> bytes:
 
 def _index_secret(tenant_id: str) -> bytes:
     def load() -> bytes:
-        from chalicelib.services.tenancy import require_tenant
+        from chalicelib.services.tenants.tenancy import require_tenant
 
         wrapped = require_tenant(tenant_id).wrapped_index_secret
         return current_master_key().unwrap(wrapped, _context(tenant_id))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from chalicelib import clock, invocation
 from chalicelib.config import get_settings
-from chalicelib.store.person_keys import PersonKeyRecord, key_ref
+from chalicelib.store.models.person_keys import PersonKeyRecord, key_ref
 from chalicelib.vault.master import MasterKey, master_key_for
 
 _VERSION = b"\x01"

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib import clock, invocation
-from chalicelib.services.auth import authenticate
-from chalicelib.services.calls import upload_calls
-from chalicelib.store.calls import CallRecord
+from chalicelib.services.access.auth import authenticate
+from chalicelib.services.field_work.calls import upload_calls
+from chalicelib.store.models.calls import CallRecord
 from tests.support.field import at, call_event, post
 from tests.support.http import bearer, body_of
 from tests.support.leads import lead_body, post_lead

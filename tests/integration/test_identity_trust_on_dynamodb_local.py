@@ -11,10 +11,10 @@ from chalicelib import invocation
 from chalicelib.errors import RateLimited
 from chalicelib.jobs import invoke_job
 from chalicelib.runtime import LocalContext
-from chalicelib.services import budgets
-from chalicelib.services.auth import authenticate
-from chalicelib.services.tenancy import require_tenant
-from chalicelib.store.claims import RateCounterRecord
+from chalicelib.services.access import budgets
+from chalicelib.services.access.auth import authenticate
+from chalicelib.services.tenants.tenancy import require_tenant
+from chalicelib.store.models.claims import RateCounterRecord
 from tests.support.http import bearer, body_of
 from tests.support.leads import lead_body, post_lead
 from tests.support.outbox import last_code, messages

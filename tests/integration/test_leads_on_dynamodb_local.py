@@ -7,10 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from chalicelib import invocation
-from chalicelib.services.auth import authenticate
+from chalicelib.services.access.auth import authenticate
 from chalicelib.services.leads.intake import Submission, submit_lead
-from chalicelib.store.claims import ClaimRecord
-from chalicelib.store.leads import LeadRecord
+from chalicelib.store.models.claims import ClaimRecord
+from chalicelib.store.models.leads import LeadRecord
 from tests.support.http import assert_error, bearer, body_of
 from tests.support.leads import lead_body, post_lead
 from tests.support.people import PLAINTEXT_MARKERS

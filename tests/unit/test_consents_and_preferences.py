@@ -97,7 +97,7 @@ def test_bad_lookups_are_400(client, admin, body):
 
 def test_a_lookup_is_audited_and_keeps_no_copy_to_replay(client, widget, admin, tenant):
     from chalicelib.services.audit import records_for_day
-    from chalicelib.store.claims import IdempotencyRecord
+    from chalicelib.store.models.claims import IdempotencyRecord
 
     give(client, widget, {"visitor_id": "v-12345678", "grants": {"performance": True}, "policy_version": "1"})
     headers = bearer(admin, **{"Content-Type": "application/json", "Idempotency-Key": "lookup-1"})

@@ -136,7 +136,7 @@ def test_widget_script_and_pages_are_served_with_strict_headers(client):
 
 
 def test_preferences_links_open_the_page_with_the_token_out_of_server_logs(tables, tenant):
-    from chalicelib.services.preferences import preferences_url
+    from chalicelib.services.rights.preferences import preferences_url
 
     url = preferences_url(tenant, "lead_x")
     assert "/v1/pages/preferences#token=" in url and "?" not in url
@@ -157,8 +157,8 @@ def test_a_refused_key_is_readable_by_the_widget_only_from_an_indexed_origin(cli
 
 def test_reindexing_restores_the_origins_of_live_widget_keys_only(client, issue_key, operator, tenant):
     from chalicelib import invocation
-    from chalicelib.services.api_keys import reindex_origins
-    from chalicelib.store.claims import CorsOriginRecord, cors_key
+    from chalicelib.services.access.api_keys import reindex_origins
+    from chalicelib.store.models.claims import CorsOriginRecord, cors_key
 
     live = issue_key("widget", allowed_origins=[SHOP])
     revoked = issue_key("widget", allowed_origins=["https://old.example.com"])

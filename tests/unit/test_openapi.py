@@ -84,8 +84,8 @@ def test_two_models_of_one_name_are_refused():
     from chalicelib.api.openapi import _Schemas
 
     schemas = _Schemas()
-    schemas.ref("chalicelib.services.consents:ConsentInput", "validation")
-    schemas.ref("chalicelib.services.consents:ConsentInput", "validation")  # the same model again is fine
+    schemas.ref("chalicelib.services.rights.consents:ConsentInput", "validation")
+    schemas.ref("chalicelib.services.rights.consents:ConsentInput", "validation")  # the same model again is fine
     schemas.schemas["LeadConsentInput"] = {"type": "object"}
     with pytest.raises(ValueError, match="LeadConsentInput"):
         schemas.ref("chalicelib.services.leads.inputs:LeadInput", "validation")

@@ -18,7 +18,7 @@ def test_every_operator_function_is_registered_with_chalice():
 
 def test_create_tenant_normalises_its_own_numbers(operator, tables):
     from chalicelib import invocation
-    from chalicelib.services.tenancy import require_tenant
+    from chalicelib.services.tenants.tenancy import require_tenant
 
     answer = operator("admin_create_tenant", {"name": "  Acme  ", "default_region": "in",
                                               "own_numbers": ["080 4000 0000", "+91 80 4000 0000"]})
@@ -51,7 +51,7 @@ def test_an_unexpected_failure_is_an_internal_error_object(operator, monkeypatch
     def explode(payload):
         raise RuntimeError("boom with +919876543210")
 
-    monkeypatch.setattr("chalicelib.services.tenants.create_tenant", explode)
+    monkeypatch.setattr("chalicelib.services.tenants.setup.create_tenant", explode)
     result = operator("admin_create_tenant", {"name": "x", "default_region": "IN"})
     assert result["error"]["code"] == "internal_error"
     assert "919876543210" not in json.dumps(result)

@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib.jobs import invoke_job
 from chalicelib.runtime import LocalContext
-from chalicelib.services.dispatch import RateLimiter
+from chalicelib.services.policies.dispatch import RateLimiter
 from tests.support.http import assert_error, bearer, body_of
 from tests.support.leads import lead_body, post_lead
 from tests.support.outbox import messages
@@ -97,8 +97,7 @@ def test_two_dispatchers_at_once_send_each_notice_once(operator, tenant, people)
 
 
 def test_a_crash_after_recording_never_sends_twice(operator, tenant, people, monkeypatch):
-    from chalicelib.services import dispatch as dispatcher
-
+    from chalicelib.services.policies import dispatch as dispatcher
     calls = {"n": 0}
     real_send = dispatcher.send
 
@@ -122,8 +121,7 @@ def test_a_crash_after_recording_never_sends_twice(operator, tenant, people, mon
 
 def test_permanent_failures_are_recorded_and_counted(operator, tenant, people, monkeypatch):
     from chalicelib.notify import DeliveryFailed
-    from chalicelib.services import dispatch as dispatcher
-
+    from chalicelib.services.policies import dispatch as dispatcher
     def refuse(message):
         raise DeliveryFailed(permanent=True)
 
@@ -135,8 +133,7 @@ def test_permanent_failures_are_recorded_and_counted(operator, tenant, people, m
 
 def test_transient_failures_are_retried_on_a_later_run(operator, tenant, people, monkeypatch):
     from chalicelib.notify import DeliveryFailed
-    from chalicelib.services import dispatch as dispatcher
-
+    from chalicelib.services.policies import dispatch as dispatcher
     monkeypatch.setattr(dispatcher.time, "sleep", lambda _s: None)
     real_send = dispatcher.send
     monkeypatch.setattr(dispatcher, "send", lambda message: (_ for _ in ()).throw(DeliveryFailed(permanent=False)))

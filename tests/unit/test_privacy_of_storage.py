@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.store.api_keys import get_key
+from chalicelib.store.models.api_keys import get_key
 from chalicelib.vault import envelope
 from tests.support.http import bearer
 from tests.support.people import EMAIL, PLAINTEXT_MARKERS

@@ -150,7 +150,7 @@ def test_widgets_cannot_skip_verification(client, widget):
 
 def test_a_legal_hold_rejects_the_erasure_and_the_person_is_told(client, widget, admin):
     from chalicelib import invocation
-    from chalicelib.store.leads import LeadRecord
+    from chalicelib.store.models.leads import LeadRecord
 
     lead_id = body_of(post_lead(client, widget, lead_body()))["lead_id"]
     with invocation.invocation():
@@ -176,8 +176,7 @@ def test_requests_are_invisible_to_other_tenants_and_other_widgets(client, widge
 
 
 def test_an_interrupted_erasure_finishes_on_the_next_run(client, widget, admin, monkeypatch):
-    from chalicelib.services.privacy import worker
-
+    from chalicelib.services.rights import worker
     lead_id = body_of(post_lead(client, widget, lead_body()))["lead_id"]
     for n in range(6):
         post_lead(client, widget, lead_body(name=f"Priya {n}"))

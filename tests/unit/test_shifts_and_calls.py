@@ -99,8 +99,8 @@ def test_only_agent_keys_track_shifts_and_calls(client, issue_key, now, role):
 
 def test_each_status_and_reason(client, operator, tenant, agent, widget, lead_id, now):
     from chalicelib import invocation
-    from chalicelib.services.tenancy import require_tenant
-    from chalicelib.store.tenants import TenantRecord
+    from chalicelib.services.tenants.tenancy import require_tenant
+    from chalicelib.store.models.tenants import TenantRecord
 
     with invocation.invocation():
         require_tenant(tenant).update(actions=[TenantRecord.own_numbers.set(["+918040000000"])])

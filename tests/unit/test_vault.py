@@ -11,7 +11,7 @@ from cryptography.exceptions import InvalidTag
 
 from chalicelib import invocation
 from chalicelib.config import ConfigError, get_settings
-from chalicelib.store.person_keys import PersonKeyRecord, key_ref
+from chalicelib.store.models.person_keys import PersonKeyRecord, key_ref
 from chalicelib.vault import envelope
 from chalicelib.vault.blind_index import blind_index
 from chalicelib.vault.master import FileMasterKey, KmsMasterKey, master_key_for

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator, model_validator
 
-from chalicelib.services.purposes import Purpose
+from chalicelib.services.rights.purposes import Purpose
 from chalicelib.services.validation import StrictInput, field_error, present
 
 Text200 = Annotated[str, StringConstraints(max_length=200)]

@@ -17,24 +17,25 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.errors import ConsentRequired, Minor, ValidationFailed
-from chalicelib.services import audit, budgets
-from chalicelib.services.auth import Caller
-from chalicelib.services.budgets import Outgoing, Spender
-from chalicelib.services.fields import check_custom_fields
+from chalicelib.services import audit
+from chalicelib.services.access import budgets
+from chalicelib.services.access.auth import Caller
+from chalicelib.services.access.budgets import Outgoing, Spender
 from chalicelib.services.idempotency import IdempotencyKey, idempotency_key, record, replay
-from chalicelib.services.identifiers import normalise_email, normalise_phone
+from chalicelib.services.leads.fields import check_custom_fields
+from chalicelib.services.leads.identifiers import normalise_email, normalise_phone
 from chalicelib.services.leads.inputs import LeadInput
 from chalicelib.services.leads.reading import open_profile
 from chalicelib.services.leads.timeline import new_event
-from chalicelib.services.purposes import CHANNEL_OF, CONFIRMED_BY, MARKETING
-from chalicelib.services.tenancy import require_tenant, retention_days
+from chalicelib.services.rights.purposes import CHANNEL_OF, CONFIRMED_BY, MARKETING
+from chalicelib.services.tenants.tenancy import require_tenant, retention_days
 from chalicelib.services.validation import parse_input
 from chalicelib.store.base import LeadVaultModel, plain
 from chalicelib.store.batch import get_all, write_all
-from chalicelib.store.claims import ClaimRecord, IdempotencyRecord, SuppressionRecord, claim_key, suppression_key
 from chalicelib.store.counters import ClaimPut
-from chalicelib.store.leads import LIST_SHARDS, LeadRecord, list_key, list_shard, renew_expiry, update_at_version
-from chalicelib.store.tenants import TenantRecord
+from chalicelib.store.models.claims import ClaimRecord, IdempotencyRecord, SuppressionRecord, claim_key, suppression_key
+from chalicelib.store.models.leads import LIST_SHARDS, LeadRecord, list_key, list_shard, renew_expiry, update_at_version
+from chalicelib.store.models.tenants import TenantRecord
 from chalicelib.vault import envelope
 from chalicelib.vault.blind_index import blind_index
 from chalicelib.vault.minimise import browser_and_os, truncate_ip
@@ -293,8 +294,7 @@ def _confirmation(
     A marketing purpose is confirmed by the address it would reach (e-mail for e-mail offers, the
     phone for texts and calls); new identifiers by the lead's own known address, e-mail first.
     """
-    from chalicelib.services import confirmations
-
+    from chalicelib.services.rights import confirmations
     pending_event = next((e for e in events if plain(e.info).get("pending")), None)
     identifiers_by = next((kind for kind in ("email", "phone") if kind in addresses), None) if pending else None
     messages = []

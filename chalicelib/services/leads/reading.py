@@ -9,11 +9,11 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.services import audit
-from chalicelib.services.auth import Caller
+from chalicelib.services.access.auth import Caller
 from chalicelib.services.leads.timeline import read_timeline
 from chalicelib.services.pagination import decode_cursor, encode_cursor
 from chalicelib.store.base import plain
-from chalicelib.store.leads import LIST_SHARDS, LeadRecord
+from chalicelib.store.models.leads import LIST_SHARDS, LeadRecord
 from chalicelib.vault import envelope
 
 LEAD_ID = re.compile(r"^led_[0-9a-f]{20}$")

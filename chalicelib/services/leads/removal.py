@@ -11,13 +11,13 @@ from collections.abc import Callable, Iterable
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.services.privacy.locate import call_key_of
+from chalicelib.services.rights.locate import call_key_of
 from chalicelib.store.base import LeadVaultModel
 from chalicelib.store.batch import BATCH_WRITE_LIMIT, write_all
-from chalicelib.store.calls import CallRecord
-from chalicelib.store.claims import IdempotencyRecord
-from chalicelib.store.leads import LeadRecord
-from chalicelib.store.timeline import TimelineRecord
+from chalicelib.store.models.calls import CallRecord
+from chalicelib.store.models.claims import IdempotencyRecord
+from chalicelib.store.models.leads import LeadRecord
+from chalicelib.store.models.timeline import TimelineRecord
 from chalicelib.vault import envelope
 
 EVENT_KINDS = {"submission": "submissions", "call": "calls", "consent": "consents", "stage_change": "stage_changes",

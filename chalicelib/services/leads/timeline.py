@@ -10,8 +10,8 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.services.pagination import decode_cursor, encode_cursor
 from chalicelib.store.base import plain
-from chalicelib.store.leads import LeadRecord
-from chalicelib.store.timeline import TimelineRecord
+from chalicelib.store.models.leads import LeadRecord
+from chalicelib.store.models.timeline import TimelineRecord
 from chalicelib.vault import envelope
 
 TYPES = ("submission", "call", "consent", "stage_change", "notice", "identity")

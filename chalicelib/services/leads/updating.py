@@ -9,16 +9,16 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.errors import Conflict, Forbidden
 from chalicelib.services import audit
-from chalicelib.services.auth import Caller
-from chalicelib.services.fields import check_custom_fields
+from chalicelib.services.access.auth import Caller
+from chalicelib.services.leads.fields import check_custom_fields
 from chalicelib.services.leads.inputs import LeadPatch
 from chalicelib.services.leads.reading import lead_view, open_profile, visible_lead
 from chalicelib.services.leads.timeline import new_event
-from chalicelib.services.tenancy import require_tenant, retention_days
+from chalicelib.services.tenants.tenancy import require_tenant, retention_days
 from chalicelib.services.validation import parse_input
 from chalicelib.store.base import LeadVaultModel
 from chalicelib.store.batch import write_all
-from chalicelib.store.leads import LeadRecord, renew_expiry, update_at_version
+from chalicelib.store.models.leads import LeadRecord, renew_expiry, update_at_version
 from chalicelib.vault import envelope
 
 

@@ -1,0 +1,117 @@
+"""Tenant-declared custom lead fields: declaration by operators, validation of submitted values."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
+
+from chalicelib.errors import SpecialCategory, UndeclaredField, ValidationFailed
+from chalicelib.services import audit
+from chalicelib.services.leads.special_categories import SPECIAL_CATEGORIES, special_category_of
+from chalicelib.services.tenants.tenancy import require_tenant
+from chalicelib.services.validation import StrictInput, parse_input
+from chalicelib.store.models.tenants import TenantRecord
+
+FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+FIELD_TYPES = ("string", "number", "boolean", "date")
+CATEGORIES = ("contact", "identity", "preference", "commercial", "location", "other")
+BUILT_IN = frozenset({"name", "phone", "email", "source", "fields", "consent", "date_of_birth", "utm"})
+MAX_STRING = 500
+
+
+class FieldInput(StrictInput):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    type: Literal["string", "number", "boolean", "date"]
+    category: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class DefineFieldsInput(StrictInput):
+    tenant_id: str
+    fields: list[FieldInput] = Field(max_length=50)
+
+
+def define_fields(payload: object) -> dict[str, Any]:
+    """Replace the tenant's declared fields. Special categories are refused, by category or name."""
+    data = parse_input(DefineFieldsInput, payload)
+    special = [
+        {"field": f"fields.{index}", "problem": "special-category data is not collected"}
+        for index, field in enumerate(data.fields)
+        if field.category.lower() in SPECIAL_CATEGORIES or special_category_of(field.name)
+    ]
+    if special:
+        raise SpecialCategory(details=special)
+    problems = []
+    for index, field in enumerate(data.fields):
+        if not FIELD_NAME.match(field.name) or field.name in BUILT_IN:
+            problems.append({"field": f"fields.{index}.name",
+                             "problem": "lower-case letters, digits and _, not a built-in field name"})
+        if field.category not in CATEGORIES:
+            problems.append({"field": f"fields.{index}.category", "problem": f"one of {', '.join(CATEGORIES)}"})
+    if len({field.name for field in data.fields}) != len(data.fields):
+        problems.append({"field": "fields", "problem": "names must be unique"})
+    if problems:
+        raise ValidationFailed(details=problems)
+    tenant = require_tenant(data.tenant_id)
+    declared = [field.model_dump() for field in data.fields]
+    tenant.update(actions=[TenantRecord.fields.set(declared)])
+    audit.record(data.tenant_id, audit.OPERATOR, "tenant.define_fields", data.tenant_id)
+    return {"tenant_id": data.tenant_id, "fields": declared}
+
+
+def declared_fields(tenant: TenantRecord) -> dict[str, dict[str, str]]:
+    return {str(field["name"]): {k: str(v) for k, v in field.items()} for field in (tenant.fields or [])}
+
+
+def check_custom_fields(tenant: TenantRecord, values: dict[str, Any]) -> dict[str, Any]:
+    """Validate submitted custom fields; special categories first, then declaration, then types."""
+    special = [name for name in values if special_category_of(name)]
+    if special:
+        raise SpecialCategory(details=[{"field": f"fields.{name}", "problem": "special-category data"}
+                                       for name in special])
+    declared = declared_fields(tenant)
+    undeclared = [name for name in values if name not in declared]
+    if undeclared:
+        raise UndeclaredField(details=[{"field": f"fields.{name}", "problem": "not declared by the tenant"}
+                                       for name in undeclared])
+    checked: dict[str, Any] = {}
+    problems = []
+    for name, value in values.items():
+        try:
+            checked[name] = _typed(declared[name]["type"], value)
+        except ValueError as error:
+            problems.append({"field": f"fields.{name}", "problem": str(error)})
+    if problems:
+        raise ValidationFailed(details=problems)
+    return checked
+
+
+def _typed(kind: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if kind == "string":
+        if not isinstance(value, str) or len(value) > MAX_STRING:
+            raise ValueError(f"must be text of at most {MAX_STRING} characters")
+        return value.strip()
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError("must be a number")
+        return value
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a date YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValueError("must be a date YYYY-MM-DD") from None
+
+
+def list_fields(tenant_id: str) -> dict[str, Any]:
+    """The tenant's declared fields, for forms to render (names, types, categories: no personal data)."""
+    tenant = require_tenant(tenant_id)
+    return {"items": [dict(field) for field in declared_fields(tenant).values()]}

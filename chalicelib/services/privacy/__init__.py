@@ -1,1 +1,0 @@
-"""People's rights: privacy requests (access, erasure), their worker, and what they find."""
