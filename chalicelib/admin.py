@@ -1,7 +1,12 @@
-"""Operator functions (``@lambda_function``), invoked from the console or the CLI. Thin: they call services."""
+"""Operator functions (``@lambda_function``), invoked from the console or the CLI. Thin: they call services.
+
+``OPERATOR_FUNCTIONS`` is the one declaration: each entry becomes a Chalice Lambda function of that name,
+the CLI's ``invoke`` and the local runner read the same table, and adding a function is adding an entry.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalice import Blueprint
@@ -28,46 +33,18 @@ def invoke_operator(name: str, payload: Any, context: Any) -> dict[str, Any]:
     return run_operator(name, OPERATOR_FUNCTIONS[name], payload, context)
 
 
-@admin.lambda_function(name="admin_create_tenant")
-def admin_create_tenant(event: Any, context: Any) -> dict[str, Any]:
-    return invoke_operator("admin_create_tenant", event, context)
+def _register(name: str) -> Callable[[Any, Any], dict[str, Any]]:
+    """The Lambda function ``name``; Chalice names its handler ``chalicelib.admin.<name>``."""
+
+    def handler(event: Any, context: Any) -> dict[str, Any]:
+        return invoke_operator(name, event, context)
+
+    handler.__name__ = handler.__qualname__ = name
+    return admin.lambda_function(name=name)(handler)
 
 
-@admin.lambda_function(name="admin_issue_api_key")
-def admin_issue_api_key(event: Any, context: Any) -> dict[str, Any]:
-    return invoke_operator("admin_issue_api_key", event, context)
-
-
-@admin.lambda_function(name="admin_revoke_api_key")
-def admin_revoke_api_key(event: Any, context: Any) -> dict[str, Any]:
-    return invoke_operator("admin_revoke_api_key", event, context)
-
-
-@admin.lambda_function(name="admin_define_fields")
-def admin_define_fields(event: Any, context: Any) -> dict[str, Any]:
-    return invoke_operator("admin_define_fields", event, context)
-
-
-@admin.lambda_function(name="admin_set_retention")
-def admin_set_retention(event: Any, context: Any) -> dict[str, Any]:
-    return invoke_operator("admin_set_retention", event, context)
-
-
-@admin.lambda_function(name="admin_legal_hold")
-def admin_legal_hold(event: Any, context: Any) -> dict[str, Any]:
-    return invoke_operator("admin_legal_hold", event, context)
-
-
-@admin.lambda_function(name="admin_publish_policy")
-def admin_publish_policy(event: Any, context: Any) -> dict[str, Any]:
-    return invoke_operator("admin_publish_policy", event, context)
-
-
-@admin.lambda_function(name="admin_policy_status")
-def admin_policy_status(event: Any, context: Any) -> dict[str, Any]:
-    return invoke_operator("admin_policy_status", event, context)
-
-
-@admin.lambda_function(name="admin_set_budgets")
-def admin_set_budgets(event: Any, context: Any) -> dict[str, Any]:
-    return invoke_operator("admin_set_budgets", event, context)
+# Lambda imports this module and looks each handler up by name, so every one is a module attribute.
+OPERATOR_HANDLERS: dict[str, Callable[[Any, Any], dict[str, Any]]] = {
+    name: _register(name) for name in OPERATOR_FUNCTIONS
+}
+globals().update(OPERATOR_HANDLERS)

@@ -143,3 +143,87 @@ def error_for_status(status: int) -> LeadVaultError:
     if status == 400:
         return ValidationFailed("The request is malformed.")
     return _BY_STATUS.get(status, InternalError if status >= 500 else LeadVaultError)()
+
+
+# --- access (budgets), policies, retention --------------------------------------------------
+
+class BudgetSpent(RateLimited):
+    """429 ``rate_limited`` for a spent public budget; ``retry_after``: seconds until the soonest one refills."""
+
+    default_message = "Too many requests from here just now; try again later."
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__()
+        self.retry_after = retry_after
+
+
+class BudgetsContended(RateLimited):
+    """429 when concurrent requests kept colliding on the same budget counters: nothing spent, retry shortly."""
+
+    default_message = "Too many requests at once just now; try again in a moment."
+    retry_after = 1
+
+
+class VersionExists(Conflict):
+    code = "version_exists"
+    default_message = "This version was published already."
+
+
+class AlreadyExpired(Conflict):
+    code = "expired"
+    default_message = "The lead has already expired."
+
+
+# --- rights (privacy requests, exports, confirmations) -------------------------------------
+
+class InvalidCode(LeadVaultError):
+    code = "invalid_code"
+    default_message = "That code is not right."
+
+
+class VerificationLocked(RateLimited):
+    code = "verification_locked"
+    default_message = "Too many wrong codes; file a new request."
+
+
+class CodeExpired(Gone):
+    code = "code_expired"
+    default_message = "The code has expired; file a new request."
+
+
+class DownloadTokenRequired(Forbidden):
+    code = "download_token_required"
+    default_message = "Use the download link we sent to you."
+
+
+class ExportExpired(Gone):
+    code = "export_expired"
+    default_message = "The export has expired."
+
+
+class IdentifierTaken(Conflict):
+    code = "identifier_taken"
+    default_message = "That e-mail address or phone number now belongs to another record; ask us to link them."
+
+
+# --- codes other areas raised as ad-hoc strings (leads, field work, the API) -----------------
+
+class LeadChanged(Conflict):
+    code = "lead_changed"
+    default_message = "The lead changed meanwhile; read it again and retry."
+
+
+class ShiftOpen(Conflict):
+    code = "shift_open"
+    default_message = "A shift is already open; end it first."
+
+
+class NoOpenShift(Conflict):
+    code = "no_open_shift"
+    default_message = "There is no open shift to end."
+
+
+class UsePostLookup(ValidationFailed):
+    """Identifiers or a token in a query string: the message says where to send them instead, never their value."""
+
+    code = "use_post_lookup"

@@ -1,14 +1,17 @@
 """Scheduled functions (``@schedule``). Thin: they call services with the Lambda's deadline.
 
-Each issue that brings a scheduled function adds it to ``SCHEDULED_FUNCTIONS`` and registers a
-handler below; the CLI's ``run-job`` and the local runner's scheduler read the same table.
+``SCHEDULED_FUNCTIONS`` is the one declaration: each entry becomes a Chalice scheduled function of that
+name and rate, and the CLI's ``run-job`` and the local runner's scheduler read the same table, so adding
+a scheduled function is adding an entry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from chalice import Blueprint, Rate
+from chalice.app import CloudWatchEvent
 
 from chalicelib.runtime import run_job
 
@@ -16,6 +19,14 @@ from chalicelib.runtime import run_job
 class Schedule(NamedTuple):
     every_minutes: int
     target: str
+
+    @property
+    def rate(self) -> Rate:
+        """In the largest whole unit (``rate(1 hour)``, not ``rate(60 minutes)``), as the templates spell it."""
+        for unit, minutes in ((Rate.DAYS, 24 * 60), (Rate.HOURS, 60)):
+            if self.every_minutes % minutes == 0:
+                return Rate(self.every_minutes // minutes, unit=unit)
+        return Rate(self.every_minutes, unit=Rate.MINUTES)
 
 
 # name -> (rate, "module:function" taking the Lambda context and returning a summary dict).
@@ -33,21 +44,21 @@ def invoke_job(name: str, context: Any) -> dict[str, Any]:
     return run_job(name, SCHEDULED_FUNCTIONS[name].target, context)
 
 
-@jobs.schedule(Rate(1, unit=Rate.MINUTES), name="privacy_worker")
-def privacy_worker(event: Any, context: Any) -> dict[str, Any]:
-    return invoke_job("privacy_worker", context)
+def _register(name: str, schedule: Schedule) -> Callable[[Any, Any], dict[str, Any]]:
+    """The scheduled function ``name``; Chalice names its handler ``chalicelib.jobs.<name>``.
+
+    Chalice calls a schedule's handler with one argument, the event, which carries the Lambda context.
+    """
+
+    def handler(event: CloudWatchEvent) -> dict[str, Any]:
+        return invoke_job(name, event.context)
+
+    handler.__name__ = handler.__qualname__ = name
+    return jobs.schedule(schedule.rate, name=name)(handler)
 
 
-@jobs.schedule(Rate(1, unit=Rate.HOURS), name="purge_expired")
-def purge_expired(event: Any, context: Any) -> dict[str, Any]:
-    return invoke_job("purge_expired", context)
-
-
-@jobs.schedule(Rate(1, unit=Rate.DAYS), name="retention_notices")
-def retention_notices(event: Any, context: Any) -> dict[str, Any]:
-    return invoke_job("retention_notices", context)
-
-
-@jobs.schedule(Rate(5, unit=Rate.MINUTES), name="dispatch_notifications")
-def dispatch_notifications(event: Any, context: Any) -> dict[str, Any]:
-    return invoke_job("dispatch_notifications", context)
+# Lambda imports this module and looks each handler up by name, so every one is a module attribute.
+JOB_HANDLERS: dict[str, Callable[[Any, Any], dict[str, Any]]] = {
+    name: _register(name, schedule) for name, schedule in SCHEDULED_FUNCTIONS.items()
+}
+globals().update(JOB_HANDLERS)

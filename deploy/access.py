@@ -42,17 +42,19 @@ ACCESS: dict[str, Access] = {
             # privacy requests mint, open and (when locked) shred their own key
             "person_keys": ("GetItem", "PutItem", "DeleteItem"),
             "audit_log": ("PutItem", "BatchWriteItem"),
-            # intake, reads, patches, calls (new leads, clocks moved by PartiQL)
-            "leads": ("GetItem", "BatchGetItem", "UpdateItem", "BatchWriteItem", "PartiQLUpdate"),
+            # intake (a new lead or a merge is one transaction: PutItem/UpdateItem per item), reads,
+            # patches, calls (new leads, clocks moved by PartiQL)
+            "leads": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "BatchWriteItem", "PartiQLUpdate"),
             "leads/by_tenant": ("Query",),
             "leads/by_agent": ("Query",),
             # claims (a proven identifier releases the one it replaces), idempotency records, budget
             # counters, one-time links, suppression look-ups
             "unique_keys": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"),
-            "timeline": ("Query", "BatchWriteItem"),
+            "timeline": ("Query", "PutItem", "BatchWriteItem"),
             "shifts": ("Query", "PutItem", "UpdateItem"),
             "calls": ("BatchGetItem", "BatchWriteItem"),
             "calls/by_time": ("Query",),
+            "calls/by_lead": ("Query",),  # a lead's timeline shows its calls
             "privacy_requests": ("GetItem", "PutItem", "UpdateItem"),
             "policies/by_scope": ("Query",),
             "inbox": ("Query", "UpdateItem"),
@@ -99,6 +101,7 @@ ACCESS: dict[str, Access] = {
             "unique_keys": ("BatchGetItem", "BatchWriteItem", "PutItem"),  # claims, suppression, download links
             "timeline": ("Query", "BatchWriteItem"),
             "calls": ("BatchGetItem", "BatchWriteItem"),
+            "calls/by_lead": ("Query",),  # a lead's calls, exported and erased
             "person_keys": ("GetItem", "DeleteItem"),  # the request's own key, shredded at the end
         },
         kms={"Decrypt": (PERSON_KEY, BLIND_INDEX)},
@@ -112,6 +115,7 @@ ACCESS: dict[str, Access] = {
             "leads/by_tenant": ("Query",),
             "timeline": ("Query", "BatchWriteItem"),
             "calls": ("BatchWriteItem",),
+            "calls/by_lead": ("Query",),  # a purged lead's calls
             "unique_keys": ("BatchGetItem", "BatchWriteItem"),
             "audit_log": ("Query", "BatchWriteItem"),
         },

@@ -19,6 +19,7 @@ class LocalScheduler(threading.Thread):
         run: Callable[[str], Any],
         scale: float = 1.0,
         tick_s: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(name="leadvault-scheduler", daemon=True)
         self._schedules = dict(schedules)
@@ -26,7 +27,8 @@ class LocalScheduler(threading.Thread):
         self._scale = scale
         self._tick_s = tick_s
         self._stopping = threading.Event()
-        start = time.monotonic()
+        self._monotonic = monotonic
+        start = monotonic()
         self.next_due = {name: start + self._interval(name) for name in self._schedules}
         self.fired: dict[str, int] = {name: 0 for name in self._schedules}
 
@@ -35,12 +37,16 @@ class LocalScheduler(threading.Thread):
 
     def run(self) -> None:
         while not self._stopping.wait(self._tick_s):
-            now = time.monotonic()
-            for name, due in list(self.next_due.items()):
-                if now >= due:
-                    self._run(name)
-                    self.fired[name] += 1
-                    self.next_due[name] = time.monotonic() + self._interval(name)
+            self.tick()
+
+    def tick(self) -> None:
+        """Run every job that is due now; each is next due one interval after it finished."""
+        now = self._monotonic()
+        for name, due in list(self.next_due.items()):
+            if now >= due:
+                self._run(name)
+                self.fired[name] += 1
+                self.next_due[name] = self._monotonic() + self._interval(name)
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """Fire nothing more, and let a job already running finish (and log) before the process exits."""

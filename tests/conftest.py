@@ -12,8 +12,19 @@ import pytest
 from chalicelib.runtime import LocalContext
 
 
+@pytest.fixture(scope="session")
+def session_table_prefix() -> str:
+    """The prefix of the tables made once per session (per xdist worker) and emptied before each test.
+
+    A test that uses the ``tables`` fixture runs on them; any other test gets a prefix of its own,
+    so the tables it makes (``cli init``, say) are new to it, as they were when every test made its own.
+    """
+    return f"t{uuid.uuid4().hex[:8]}-"
+
+
 @pytest.fixture(autouse=True)
-def test_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+def test_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, request: pytest.FixtureRequest,
+                     session_table_prefix: str) -> Iterator[Path]:
     for name in ("AWS_PROFILE", "LEADVAULT_KMS_KEY_ID", "LEADVAULT_NOW", "DYNAMODB_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LEADVAULT_STAGE", "test")
@@ -21,7 +32,9 @@ def test_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterato
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("LEADVAULT_TABLE_PREFIX", f"t{uuid.uuid4().hex[:8]}-")
+    # Decided here, before anything reads it (the permission recorder below maps it to the deployed prefix).
+    shared = "tables" in request.fixturenames
+    monkeypatch.setenv("LEADVAULT_TABLE_PREFIX", session_table_prefix if shared else f"t{uuid.uuid4().hex[:8]}-")
     monkeypatch.setenv("LEADVAULT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("LEADVAULT_MASTER_KEY_FILE", str(tmp_path / "data" / "master.key"))
     monkeypatch.setenv("LEADVAULT_OUTBOX_DIR", str(tmp_path / "data" / "outbox"))

@@ -11,10 +11,11 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib import invocation
+from chalicelib.api.operations import ANY_KEY, Operation
 from chalicelib.errors import InternalError, LeadVaultError
 from chalicelib.logs import get_logger, log_exception
 
-ALL_ROLES = ("widget", "agent", "admin")
+ALL_ROLES = ANY_KEY
 JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
 
 
@@ -41,14 +42,40 @@ def error_response(error: LeadVaultError) -> Response:
     return response
 
 
+class ApiBlueprint(Blueprint):
+    """A blueprint that keeps the operations declared on it: the operations table and the document read them."""
+
+    def __init__(self, import_name: str) -> None:
+        super().__init__(import_name)
+        self.operations: list[Operation] = []
+
+
 def endpoint(
     blueprint: Blueprint,
-    path: str,
+    operation: Operation | str,
     methods: tuple[str, ...] = ("GET",),
     roles: tuple[str, ...] | None = ALL_ROLES,
     replay: str = "endpoint",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a view. ``roles=None`` means no key is needed (health, signed-token routes).
+    """Register a view from its one declaration, an :class:`Operation` (path, method, roles, replay, docs).
+
+    The API's routes always pass an ``Operation`` on an :class:`ApiBlueprint`. A bare path with ``methods``,
+    ``roles`` and ``replay`` registers an undocumented route; it is kept for test probes of this wrapper, and
+    the app's tests hold its routes equal to the document's, so none of the app's can be undocumented.
+    """
+    if isinstance(operation, Operation):
+        if (methods, roles, replay) != (("GET",), ALL_ROLES, "endpoint"):
+            raise TypeError(f"{operation.operation_id}: methods, roles and replay come from the Operation")
+        if isinstance(blueprint, ApiBlueprint):
+            blueprint.operations.append(operation)
+        return _route(blueprint, operation.path, (operation.method,), operation.roles, operation.replay)
+    return _route(blueprint, operation, methods, roles, replay)
+
+
+def _route(
+    blueprint: Blueprint, path: str, methods: tuple[str, ...], roles: tuple[str, ...] | None, replay: str,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Wrap a handler and register it with Chalice. ``roles=None`` means no key is needed (health, signed links).
 
     ``Idempotency-Key`` on a POST is honoured here (``replay="endpoint"``), or by the service
     itself when it can fold the record into its own writes (``replay="service"``).

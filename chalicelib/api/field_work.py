@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
+from chalicelib.api.endpoint import ApiBlueprint, Call, endpoint, json_response
+from chalicelib.api.operations import ADMINS, AGENTS, PAGED, Operation
 
-from chalicelib.api.endpoint import Call, endpoint, json_response
-
-field_work = Blueprint(__name__)
-
-AGENTS = ("agent",)
+field_work = ApiBlueprint(__name__)
 
 
 def _require_agent_id(call: Call) -> None:
@@ -20,41 +17,50 @@ def _require_agent_id(call: Call) -> None:
         raise Forbidden("This key is not an agent's key.")
 
 
-@endpoint(field_work, "/v1/shifts/start", methods=("POST",), roles=AGENTS)
+@endpoint(field_work, Operation(
+    "POST /v1/shifts/start", "startShift", "Punch in", AGENTS, "chalicelib.api.responses.field_work:ShiftStarted",
+    status=201, request="chalicelib.services.field_work.shifts:StartShiftInput"))
 def start_shift(call: Call) -> Any:
-    from chalicelib.services.field_work.shifts import start_shift as start
+    from chalicelib.services.field_work import shifts
 
     _require_agent_id(call)
-    return json_response(start(call.caller, call.body), 201)
+    return json_response(shifts.start_shift(call.caller, call.body), 201)
 
 
-@endpoint(field_work, "/v1/shifts/end", methods=("POST",), roles=AGENTS)
+@endpoint(field_work, Operation(
+    "POST /v1/shifts/end", "endShift", "Punch out", AGENTS, "chalicelib.api.responses.field_work:ShiftEnded"))
 def end_shift(call: Call) -> Any:
-    from chalicelib.services.field_work.shifts import end_shift as end
+    from chalicelib.services.field_work import shifts
 
     _require_agent_id(call)
-    return end(call.caller)
+    return shifts.end_shift(call.caller)
 
 
-@endpoint(field_work, "/v1/calls", methods=("POST",), roles=AGENTS)
+@endpoint(field_work, Operation(
+    "POST /v1/calls", "uploadCalls", "Upload call metadata (stored only on shift, each call once)", AGENTS,
+    "chalicelib.api.responses.field_work:CallResults", request="chalicelib.services.field_work.calls:CallBatchInput"))
 def upload_calls(call: Call) -> Any:
-    from chalicelib.services.field_work.calls import upload_calls as upload
+    from chalicelib.services.field_work import calls
 
     _require_agent_id(call)
-    return upload(call.caller, call.body)
+    return calls.upload_calls(call.caller, call.body)
 
 
-@endpoint(field_work, "/v1/agents/{agent_id}/shifts", roles=("admin",))
+@endpoint(field_work, Operation(
+    "GET /v1/agents/{agent_id}/shifts", "listAgentShifts", "An agent's shifts, newest first", ADMINS,
+    "chalicelib.api.responses.field_work:ShiftPage", query=("limit",)))
 def agent_shifts(call: Call, agent_id: str) -> Any:
-    from chalicelib.services.field_work.agents import agent_shifts as shifts
+    from chalicelib.services.field_work import agents
     from chalicelib.services.pagination import parse_limit
 
-    return shifts(call.caller, agent_id, parse_limit(call.query.get("limit")))
+    return agents.agent_shifts(call.caller, agent_id, parse_limit(call.query.get("limit")))
 
 
-@endpoint(field_work, "/v1/agents/{agent_id}/calls", roles=("admin",))
+@endpoint(field_work, Operation(
+    "GET /v1/agents/{agent_id}/calls", "listAgentCalls", "An agent's calls, newest first", ADMINS,
+    "chalicelib.api.responses.field_work:CallPage", query=PAGED))
 def agent_calls(call: Call, agent_id: str) -> Any:
-    from chalicelib.services.field_work.agents import agent_calls as calls
+    from chalicelib.services.field_work import agents
     from chalicelib.services.pagination import parse_limit
 
-    return calls(call.caller, agent_id, parse_limit(call.query.get("limit")), call.query.get("cursor"))
+    return agents.agent_calls(call.caller, agent_id, parse_limit(call.query.get("limit")), call.query.get("cursor"))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalicelib.api.endpoint import ApiBlueprint, Call, endpoint
+from chalicelib.api.operations import Operation
 
-from chalicelib.api.endpoint import Call, endpoint
-
-health = Blueprint(__name__)
+health = ApiBlueprint(__name__)
 
 
-@endpoint(health, "/v1/health", roles=None)
+@endpoint(health, Operation("GET /v1/health", "getHealth", "Liveness", None, "chalicelib.api.responses.common:Health"))
 def get_health(call: Call) -> dict[str, str]:
     return {"status": "ok"}

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
+from chalicelib.api.endpoint import ApiBlueprint, Call, endpoint, json_response
+from chalicelib.api.operations import ANY_KEY, PAGED, STAFF, Operation
 
-from chalicelib.api.endpoint import Call, endpoint, json_response
-
-leads = Blueprint(__name__)
-
-STAFF = ("agent", "admin")
+leads = ApiBlueprint(__name__)
 
 
-@endpoint(leads, "/v1/leads", methods=("POST",), roles=("widget", "agent", "admin"), replay="service")
+@endpoint(leads, Operation(
+    "POST /v1/leads", "createLead", "Submit a lead: 201 created, 200 merged into the person's lead", ANY_KEY,
+    "chalicelib.api.responses.leads:LeadAnswer", status=201, also=(200,),
+    request="chalicelib.services.leads.inputs:LeadInput", produces=("lead_id",), errors=(429,), replay="service",
+    browser=True))
 def create_lead(call: Call) -> Any:
     from chalicelib.services.leads.intake import Submission, submit_lead
 
@@ -23,37 +24,47 @@ def create_lead(call: Call) -> Any:
     return json_response(body, status)
 
 
-@endpoint(leads, "/v1/leads", roles=STAFF)
+@endpoint(leads, Operation(
+    "GET /v1/leads", "listLeads", "List leads, most recently active first (agents: their own)", STAFF,
+    "chalicelib.api.responses.leads:LeadPage", query=PAGED))
 def list_leads(call: Call) -> Any:
-    from chalicelib.services.leads.reading import list_leads as list_page
+    from chalicelib.services.leads import reading
     from chalicelib.services.pagination import parse_limit
 
-    return list_page(call.caller, parse_limit(call.query.get("limit")), call.query.get("cursor"))
+    return reading.list_leads(call.caller, parse_limit(call.query.get("limit")), call.query.get("cursor"))
 
 
-@endpoint(leads, "/v1/leads/{lead_id}", roles=STAFF)
+@endpoint(leads, Operation(
+    "GET /v1/leads/{lead_id}", "getLead", "Read a lead", STAFF, "chalicelib.api.responses.leads:LeadView"))
 def get_lead(call: Call, lead_id: str) -> Any:
-    from chalicelib.services.leads.reading import get_lead as read_lead
+    from chalicelib.services.leads import reading
 
-    return read_lead(call.caller, lead_id)
+    return reading.get_lead(call.caller, lead_id)
 
 
-@endpoint(leads, "/v1/leads/{lead_id}", methods=("PATCH",), roles=STAFF)
+@endpoint(leads, Operation(
+    "PATCH /v1/leads/{lead_id}", "updateLead", "Change stage, assignee (admins), fields", STAFF,
+    "chalicelib.api.responses.leads:LeadView", request="chalicelib.services.leads.inputs:LeadPatch", errors=(409,)))
 def patch_lead(call: Call, lead_id: str) -> Any:
     from chalicelib.services.leads.updating import update_lead
 
     return update_lead(call.caller, lead_id, call.body)
 
 
-@endpoint(leads, "/v1/leads/{lead_id}/timeline", roles=STAFF)
+@endpoint(leads, Operation(
+    "GET /v1/leads/{lead_id}/timeline", "getLeadTimeline", "A lead's events, newest first", STAFF,
+    "chalicelib.api.responses.leads:TimelinePage", query=PAGED))
 def get_timeline(call: Call, lead_id: str) -> Any:
-    from chalicelib.services.leads.reading import get_timeline as read_timeline
+    from chalicelib.services.leads import reading
     from chalicelib.services.pagination import parse_limit
 
-    return read_timeline(call.caller, lead_id, parse_limit(call.query.get("limit")), call.query.get("cursor"))
+    return reading.get_timeline(call.caller, lead_id, parse_limit(call.query.get("limit")), call.query.get("cursor"))
 
 
-@endpoint(leads, "/v1/leads/{lead_id}/identifiers/accept", methods=("POST",), roles=STAFF)
+@endpoint(leads, Operation(
+    "POST /v1/leads/{lead_id}/identifiers/accept", "acceptIdentifier",
+    "Accept a lead's pending e-mail or phone as staff (audited)", STAFF, "chalicelib.api.responses.leads:LeadView",
+    request="chalicelib.services.rights.confirmations:AcceptInput", errors=(404, 409)))
 def accept_identifier(call: Call, lead_id: str) -> Any:
     from chalicelib.services.rights.confirmations import accept_pending
 

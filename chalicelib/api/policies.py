@@ -4,30 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
+from chalicelib.api.endpoint import ApiBlueprint, Call, endpoint, json_response
+from chalicelib.api.operations import ANY_KEY, PAGED, STAFF, Operation
 
-from chalicelib.api.endpoint import Call, endpoint, json_response
-
-policies = Blueprint(__name__)
-
-USERS = ("agent", "admin")
+policies = ApiBlueprint(__name__)
 
 
-@endpoint(policies, "/v1/policies/current")
+@endpoint(policies, Operation(
+    "GET /v1/policies/current", "getCurrentPolicy", "The policy version in force", ANY_KEY,
+    "chalicelib.api.responses.policies:PolicyView", errors=(404,), browser=True))
 def get_current_policy(call: Call) -> Any:
     from chalicelib.services.policies.publishing import current_policy
 
     return current_policy(call.caller)
 
 
-@endpoint(policies, "/v1/policies/{version}/accept", methods=("POST",), roles=USERS)
+@endpoint(policies, Operation(
+    "POST /v1/policies/{version}/accept", "acceptPolicy", "Accept a policy version", STAFF,
+    "chalicelib.api.responses.policies:Acceptance", status=201))
 def accept_policy(call: Call, version: str) -> Any:
-    from chalicelib.services.policies.publishing import accept_policy as accept
+    from chalicelib.services.policies import publishing
 
-    return json_response(accept(call.caller, version), 201)
+    return json_response(publishing.accept_policy(call.caller, version), 201)
 
 
-@endpoint(policies, "/v1/notifications", roles=USERS)
+@endpoint(policies, Operation(
+    "GET /v1/notifications", "listNotifications", "The caller's in-app notices, newest first", STAFF,
+    "chalicelib.api.responses.policies:NoticePage", query=PAGED))
 def get_notifications(call: Call) -> Any:
     from chalicelib.services.pagination import parse_limit
     from chalicelib.services.policies.publishing import notifications

@@ -1,7 +1,8 @@
-"""What browsers load: the embeddable widget script, LeadVault's own hosted pages, CORS preflights.
+"""What browsers load: the embeddable widget script, LeadVault's own hosted pages, the form's fields.
 
 The files live in ``chalicelib/web`` and ship with the function; they use no framework and no
-external asset, so a strict Content-Security-Policy can pin everything to this origin.
+external asset, so a strict Content-Security-Policy can pin everything to this origin. The CORS
+preflights of the routes the widget calls are derived from their operations (:mod:`chalicelib.api.preflight`).
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Response
 
-from chalicelib.api.endpoint import Call, endpoint
+from chalicelib.api.endpoint import ApiBlueprint, Call, endpoint
+from chalicelib.api.operations import FORMS, Operation
 
-web = Blueprint(__name__)
+web = ApiBlueprint(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 PAGE_POLICY = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -23,17 +25,6 @@ PAGE_HEADERS = {"Content-Type": "text/html; charset=utf-8", "Content-Security-Po
                 "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache"}
 SCRIPT_HEADERS = {"Content-Type": "application/javascript; charset=utf-8", "X-Content-Type-Options": "nosniff",
                   "Cache-Control": "public, max-age=300"}
-# Routes a widget calls from a tenant's site, with the methods it uses on each.
-BROWSER_ROUTES: dict[str, tuple[str, ...]] = {
-    "/v1/leads": ("POST",),
-    "/v1/fields": ("GET",),
-    "/v1/consents": ("POST",),
-    "/v1/policies/current": ("GET",),
-    "/v1/privacy-requests": ("POST",),
-    "/v1/privacy-requests/{request_id}": ("GET",),
-    "/v1/privacy-requests/{request_id}/verify": ("POST",),
-    "/v1/privacy-requests/{request_id}/export": ("GET",),
-}
 
 
 @lru_cache(maxsize=8)
@@ -41,45 +32,39 @@ def _asset(name: str) -> str:
     return (WEB_DIR / name).read_text(encoding="utf-8")
 
 
-@endpoint(web, "/v1/widget.js", roles=None)
+@endpoint(web, Operation(
+    "GET /v1/widget.js", "getWidgetScript", "The embeddable widget script", None, {"type": "string"},
+    content_type="application/javascript", cache_control="public, max-age=300"))
 def widget_script(call: Call) -> Response:
     return Response(body=_asset("widget.js"), status_code=200, headers=dict(SCRIPT_HEADERS))
 
 
-@endpoint(web, "/v1/pages/privacy", roles=None)
+@endpoint(web, Operation(
+    "GET /v1/pages/privacy", "getPrivacyPage", "The hosted privacy portal page", None, {"type": "string"},
+    content_type="text/html", cache_control="no-cache"))
 def privacy_page(call: Call) -> Response:
     return Response(body=_asset("privacy.html"), status_code=200, headers=dict(PAGE_HEADERS))
 
 
-@endpoint(web, "/v1/pages/preferences", roles=None)
+@endpoint(web, Operation(
+    "GET /v1/pages/preferences", "getPreferencesPage", "The hosted preferences page", None, {"type": "string"},
+    content_type="text/html", cache_control="no-cache"))
 def preferences_page(call: Call) -> Response:
     return Response(body=_asset("preferences.html"), status_code=200, headers=dict(PAGE_HEADERS))
 
 
-@endpoint(web, "/v1/pages/confirm", roles=None)
+@endpoint(web, Operation(
+    "GET /v1/pages/confirm", "getConfirmPage",
+    "The hosted confirmation page (links that confirm offers or new contact details)", None, {"type": "string"},
+    content_type="text/html", cache_control="no-cache"))
 def confirm_page(call: Call) -> Response:
     return Response(body=_asset("confirm.html"), status_code=200, headers=dict(PAGE_HEADERS))
 
 
-@endpoint(web, "/v1/fields", roles=("widget", "admin"))
+@endpoint(web, Operation(
+    "GET /v1/fields", "listFields", "The tenant's declared lead fields, for forms", FORMS,
+    "chalicelib.api.responses.leads:FieldList", browser=True))
 def get_fields(call: Call) -> Any:
     from chalicelib.services.leads.fields import list_fields
 
     return list_fields(call.caller.tenant_id)
-
-
-def _preflight(path: str, methods: tuple[str, ...]) -> None:
-    """Register the CORS preflight of one route the widget calls: only origins a live widget key allows."""
-
-    def answer(call: Call, **_path_params: str) -> Response:
-        from chalicelib.services.access import cors
-        headers = cors.preflight(call.headers.get("origin"), call.headers.get("access-control-request-method"),
-                                 methods)
-        return Response(body="", status_code=204, headers=headers)
-
-    answer.__name__ = "preflight_" + "".join(c if c.isalnum() else "_" for c in path).strip("_")
-    endpoint(web, path, methods=("OPTIONS",), roles=None)(answer)
-
-
-for _path, _methods in BROWSER_ROUTES.items():
-    _preflight(_path, _methods)

@@ -1,47 +1,38 @@
-"""Audit trail writer: one record per read or change of personal data, holding none itself."""
+"""Audit trail writer: one record per read or change of personal data, holding none itself.
+
+What is audited and for how long is decided here; how records are keyed and sharded is
+:mod:`chalicelib.store.audit`'s business.
+"""
 
 from __future__ import annotations
 
-import random
-import secrets
-from datetime import timedelta
-
 from chalicelib import clock
-from chalicelib.store.models.audit import AUDIT_SHARDS, AuditRecord
+from chalicelib.services.tenants.tenancy import Tenant, expiry, require_tenant
+from chalicelib.store.audit import AuditEntry, add, new_entry, of_day
 
 DEFAULT_AUDIT_DAYS = 365
 OPERATOR = "operator"
 
 
-def record(tenant_id: str, actor_key_id: str, action: str, object_id: str | None = None) -> AuditRecord:
+def record(tenant: Tenant | str, actor_key_id: str, action: str, object_id: str | None = None) -> AuditEntry:
     """Write one audit record. ``object_id`` is an id we minted, never a person's identifier."""
-    item = build(tenant_id, actor_key_id, action, object_id)
-    item.save()
-    return item
+    entry = build(tenant, actor_key_id, action, object_id)
+    add(entry)
+    return entry
 
 
-def build(tenant_id: str, actor_key_id: str, action: str, object_id: str | None = None) -> AuditRecord:
-    """An unsaved audit record, for callers that batch it with their own writes."""
-    from chalicelib.services.tenants.tenancy import retention_days
+def build(tenant: Tenant | str, actor_key_id: str, action: str, object_id: str | None = None) -> AuditEntry:
+    """An unsaved audit record, for callers that batch it with their own writes.
 
+    ``tenant`` is the tenant the action concerns, which sets how long the record is kept (an id is
+    looked up in the invocation's cache; callers holding the tenant pass it).
+    """
+    if isinstance(tenant, str):
+        tenant = require_tenant(tenant)
     at = clock.now()
-    audit_id = "aud_" + secrets.token_hex(10)
-    return AuditRecord(
-        f"{tenant_id}#{at:%Y-%m-%d}#{random.randrange(AUDIT_SHARDS)}",
-        f"{clock.sort_stamp(at)}#{audit_id}",
-        audit_id=audit_id,
-        tenant_id=tenant_id,
-        actor_key_id=actor_key_id,
-        action=action,
-        object_id=object_id,
-        at=at,
-        expires_at=at + timedelta(days=retention_days(tenant_id, "audit")),
-    )
+    return new_entry(tenant.tenant_id, actor_key_id, action, object_id, at, expiry(tenant, "audit", at))
 
 
-def records_for_day(tenant_id: str, day: str) -> list[AuditRecord]:
+def records_for_day(tenant_id: str, day: str) -> list[AuditEntry]:
     """Every audit record of one tenant on one UTC day (``YYYY-MM-DD``), oldest first."""
-    items: list[AuditRecord] = []
-    for shard in range(AUDIT_SHARDS):
-        items.extend(AuditRecord.query(f"{tenant_id}#{day}#{shard}"))
-    return sorted(items, key=lambda item: item.sort_key)
+    return of_day(tenant_id, day)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from chalicelib.config import get_settings
 from chalicelib.store.base import LeadVaultModel
 
 BATCH_WRITE_LIMIT = 25
@@ -22,10 +23,28 @@ class BatchIncomplete(RuntimeError):
     """DynamoDB kept items unprocessed after every retry (sustained throttling)."""
 
 
-def _client() -> Any:
-    from chalicelib.store.models.leads import LeadRecord
+# One connection per endpoint (region, host, local credentials): tests and local runs may switch.
+_CONNECTIONS: dict[tuple[str, str | None, str | None], Any] = {}
 
-    return LeadRecord._get_connection().connection.client
+
+def _client() -> Any:
+    """The DynamoDB client of this call's endpoint, configured as PynamoDB configures its models' own.
+
+    Built from the settings (as :func:`chalicelib.store.binding.bind_tables` binds the models), not
+    borrowed from a model, so batching depends on no table; rebuilt only when the endpoint changes.
+    """
+    from pynamodb.connection import Connection
+
+    from chalicelib.store.binding import local_credential
+
+    settings = get_settings()
+    credential = local_credential(settings)
+    wanted = (settings.region, settings.dynamodb_endpoint_url, credential)
+    connection = _CONNECTIONS.get(wanted)
+    if connection is None:
+        connection = _CONNECTIONS[wanted] = Connection(region=settings.region, host=settings.dynamodb_endpoint_url,
+                                                       aws_access_key_id=credential, aws_secret_access_key=credential)
+    return connection.client
 
 
 def _backoff(attempt: int) -> None:

@@ -63,17 +63,22 @@ def _thread_session() -> Any:
 
 
 def _share_sessions() -> None:
-    import pynamodb.connection.base as pynamodb_base
+    from pynamodb.connection import base
 
-    if pynamodb_base.get_session is not _thread_session:
-        pynamodb_base.get_session = _thread_session
+    if base.get_session is not _thread_session:
+        base.get_session = _thread_session
+
+
+def local_credential(settings: Any) -> str | None:
+    """DynamoDB Local takes any credentials: without real ones, both key and secret are ``local``."""
+    return "local" if settings.dynamodb_endpoint_url and not os.environ.get("AWS_ACCESS_KEY_ID") else None
 
 
 def bind_tables() -> None:
     """Point every model at this call's tables; drop cached connections only when that changes."""
     _share_sessions()
     settings = get_settings()
-    local_credentials = bool(settings.dynamodb_endpoint_url) and not os.environ.get("AWS_ACCESS_KEY_ID")
+    local_credentials = local_credential(settings) is not None
     for model in _bound_models():
         meta = model.Meta
         wanted = (

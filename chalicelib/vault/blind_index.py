@@ -9,9 +9,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from typing import Protocol
 
 from chalicelib import invocation
 from chalicelib.vault.envelope import current_master_key
+
+
+class IndexedTenant(Protocol):
+    """What an index needs of a tenant: its id and its wrapped secret (the caller already holds both)."""
+
+    tenant_id: str
+    wrapped_index_secret: bytes
 
 
 def _context(tenant_id: str) -> dict[str, str]:
@@ -24,19 +32,16 @@ def new_index_secret(tenant_id: str) -> bytes:
     return wrapped
 
 
-def _index_secret(tenant_id: str) -> bytes:
+def _index_secret(tenant: IndexedTenant) -> bytes:
     def load() -> bytes:
-        from chalicelib.services.tenants.tenancy import require_tenant
+        return current_master_key().unwrap(tenant.wrapped_index_secret, _context(tenant.tenant_id))
 
-        wrapped = require_tenant(tenant_id).wrapped_index_secret
-        return current_master_key().unwrap(wrapped, _context(tenant_id))
-
-    return invocation.cached(f"index_secret:{tenant_id}", load)
+    return invocation.cached(f"index_secret:{tenant.tenant_id}", load)
 
 
-def blind_index(tenant_id: str, kind: str, normalised: str) -> str:
+def blind_index(tenant: IndexedTenant, kind: str, normalised: str) -> str:
     """The tenant-keyed digest of ``kind:normalised`` (kind is ``phone`` or ``email``)."""
-    digest = hmac.new(_index_secret(tenant_id), f"{kind}:{normalised}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(_index_secret(tenant), f"{kind}:{normalised}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 

@@ -1,7 +1,12 @@
-"""Integration tests run on DynamoDB Local, AWS's own engine, started once for the session."""
+"""Integration tests run on DynamoDB Local, AWS's own engine, started once for the session.
+
+The tables are made once per session (per xdist worker), under the session's prefix (see
+``session_table_prefix``), and emptied before each test that uses them.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -18,13 +23,25 @@ def dynamodb_local() -> Iterator[DynamoDBLocal]:
         engine.stop()
 
 
-@pytest.fixture
-def tables(dynamodb_local, monkeypatch) -> dict[str, str]:
-    """Fresh tables per test (a unique prefix), on the real engine."""
-    from chalicelib.store.schema import create_tables
+@pytest.fixture(scope="session")
+def session_tables() -> dict[str, str]:
+    """Each table of the session and what making it did ("created"); filled by the first ``tables``."""
+    return {}
 
+
+@pytest.fixture
+def tables(dynamodb_local, monkeypatch, session_tables, session_table_prefix) -> dict[str, str]:
+    """Every table, empty, on the real engine: made once in the session, emptied before each test since."""
+    from chalicelib.store.schema import create_tables
+    from tests.support.tables import empty_tables
+
+    assert os.environ["LEADVAULT_TABLE_PREFIX"] == session_table_prefix, \
+        "name tables as an argument of the test or of its fixtures: test_environment picks the prefix from that"
     monkeypatch.setenv("DYNAMODB_ENDPOINT_URL", dynamodb_local.endpoint)
-    return create_tables()
+    if not session_tables or empty_tables(session_tables):
+        for name, state in create_tables().items():
+            session_tables.setdefault(name, state)
+    return dict(session_tables)
 
 
 @pytest.fixture

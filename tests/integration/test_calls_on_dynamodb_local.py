@@ -71,3 +71,28 @@ def test_two_agents_reporting_one_unknown_caller_at_once_make_one_lead(client, o
         results = list(pool.map(lambda agent: sync(agent["api_key"], [event]), agents))
     lead_ids = {result[0]["lead_id"] for result in results}
     assert len(lead_ids) == 1 and {result[0]["status"] for result in results} == {"stored"}
+
+
+def test_a_leads_timeline_pages_through_its_calls_and_erasure_finds_them(setup):
+    from chalicelib.services.leads.timeline import read_timeline
+    from chalicelib.store import field_work, leads
+
+    agent, _admin, lead_ids = setup
+    sync(agent["api_key"], [call_event(f"c{n}", f"+91 98000 20{n % 30:03d}", at(NINE, minutes=5 * n))
+                            for n in range(100)])
+    with invocation.invocation():
+        lead = leads.get(lead_ids[0])
+        whole = read_timeline(lead, 200, None)["items"]
+        paged, cursor = [], None
+        while True:
+            page = read_timeline(lead, 2, cursor)
+            paged, cursor = paged + page["items"], page["next_cursor"]
+            if not cursor:
+                break
+        assert paged == whole
+        assert [item["call_id"] for item in whole if item["type"] == "call"] == ["c90", "c60", "c30", "c0"]
+        assert whole[-1]["first"] is True
+        assert [call.client_event_id for call in field_work.calls_of_lead(lead_ids[0])] == ["c0", "c30", "c60", "c90"]
+        assert field_work.delete_calls_of_lead(lead_ids[0]) == 4
+        assert field_work.calls_of_lead(lead_ids[0]) == []
+        assert [item["type"] for item in read_timeline(lead, 200, None)["items"]].count("call") == 0

@@ -1,8 +1,10 @@
-"""Raw access to every table, as an attacker with a backup would have it."""
+"""Raw access to every table, as an attacker with a backup would have it; emptying tables between tests."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -51,3 +53,44 @@ def dump_text(dump: dict[str, list[dict[str, Any]]]) -> str:
 
     walk(dump)
     return "\n".join(parts)
+
+
+_KEYS: dict[tuple[str | None, str], list[str]] = {}
+
+
+def key_attributes(client: Any, name: str) -> list[str]:
+    """The key attribute names of a table (asked once per endpoint and table)."""
+    cache_key = (client.meta.endpoint_url, name)
+    if cache_key not in _KEYS:
+        schema = client.describe_table(TableName=name)["Table"]["KeySchema"]
+        _KEYS[cache_key] = [element["AttributeName"] for element in schema]
+    return _KEYS[cache_key]
+
+
+def empty_tables(names: Collection[str]) -> set[str]:
+    """Delete every item of the named tables and every other table; return the named ones missing.
+
+    For DynamoDB Local, where the tables of a session outlive its tests (moto has a faster way:
+    tests/support/moto_state.py). Deletes go 25 at a time, several batches at once.
+    """
+    client = raw_client()
+    existing = {name for page in client.get_paginator("list_tables").paginate() for name in page["TableNames"]}
+    for name in existing - set(names):
+        client.delete_table(TableName=name)
+    batches: list[dict[str, list[dict[str, Any]]]] = []
+    for name in existing & set(names):
+        keys = key_attributes(client, name)
+        projection = {"ProjectionExpression": ", ".join(f"#k{i}" for i in range(len(keys))),
+                      "ExpressionAttributeNames": {f"#k{i}": key for i, key in enumerate(keys)}}
+        for page in client.get_paginator("scan").paginate(TableName=name, **projection):
+            items = page["Items"]
+            batches += [{name: [{"DeleteRequest": {"Key": item}} for item in items[start:start + 25]]}
+                        for start in range(0, len(items), 25)]
+
+    def delete(pending: dict[str, list[dict[str, Any]]]) -> None:
+        while pending:
+            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(delete, batches))
+    return set(names) - existing

@@ -9,6 +9,8 @@ from urllib.parse import quote
 import pytest
 
 from chalicelib import clock
+from chalicelib.jobs import invoke_job
+from chalicelib.runtime import LocalContext
 from tests.support.http import assert_error, bearer, body_of
 from tests.support.leads import lead_body, post_lead
 from tests.support.outbox import preferences_token
@@ -178,3 +180,32 @@ def test_preferences_change_only_marketing(client, widget):
     response = client.http.post("/v1/preferences", body=json.dumps({"token": token, "grants": {"contact": False}}),
                                 headers={"Content-Type": "application/json"})
     assert_error(response, 400, "validation_error")
+
+
+def test_a_failure_to_check_a_token_is_ours_not_a_bad_link(client, widget, monkeypatch):
+    from chalicelib.vault.master import FileMasterKey
+
+    client.http.post("/v1/privacy-requests", body=json.dumps({"type": "access", "email": EMAIL_NORMALISED}),
+                     headers=bearer(widget, **{"Content-Type": "application/json"}))
+    token = preferences_token(EMAIL_NORMALISED)
+
+    def throttled(self, wrapped, context):
+        raise RuntimeError("the master key is throttled")
+
+    monkeypatch.setattr(FileMasterKey, "unwrap", throttled)
+    assert_error(read_link(client, token), 500, "internal_error")
+    assert_error(client.http.get("/v1/preferences", headers={"X-Preferences-Token": token}), 500, "internal_error")
+
+
+def test_after_erasure_the_preferences_link_keeps_marketing_off(client, admin):
+    client.http.post("/v1/privacy-requests", body=json.dumps({"type": "erasure", "email": EMAIL_NORMALISED,
+                                                              "verified_by_admin": True}),
+                     headers=bearer(admin, **{"Content-Type": "application/json"}))
+    assert invoke_job("privacy_worker", LocalContext("privacy_worker", timeout_s=60))["completed"] == 1
+    token = preferences_token(EMAIL_NORMALISED)  # in the message saying the data was erased
+    changed = client.http.post("/v1/preferences", body=json.dumps({"token": token,
+                                                                    "grants": {"marketing_email": True}}),
+                               headers={"Content-Type": "application/json"})
+    assert changed.status_code == 200 and body_of(changed)["grants"]["marketing_email"] is False
+    assert body_of(read_link(client, token))["grants"] == {"marketing_calls": False, "marketing_email": False,
+                                                           "marketing_sms": False}

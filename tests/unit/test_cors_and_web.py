@@ -136,9 +136,12 @@ def test_widget_script_and_pages_are_served_with_strict_headers(client):
 
 
 def test_preferences_links_open_the_page_with_the_token_out_of_server_logs(tables, tenant):
+    from chalicelib import invocation
     from chalicelib.services.rights.preferences import preferences_url
+    from chalicelib.services.tenants.tenancy import require_tenant
 
-    url = preferences_url(tenant, "lead_x")
+    with invocation.invocation():
+        url = preferences_url(require_tenant(tenant), "lead_x")
     assert "/v1/pages/preferences#token=" in url and "?" not in url
 
 
@@ -158,14 +161,14 @@ def test_a_refused_key_is_readable_by_the_widget_only_from_an_indexed_origin(cli
 def test_reindexing_restores_the_origins_of_live_widget_keys_only(client, issue_key, operator, tenant):
     from chalicelib import invocation
     from chalicelib.services.access.api_keys import reindex_origins
-    from chalicelib.store.models.claims import CorsOriginRecord, cors_key
+    from chalicelib.store.models.claims import CorsOriginRecord
 
     live = issue_key("widget", allowed_origins=[SHOP])
     revoked = issue_key("widget", allowed_origins=["https://old.example.com"])
     operator("admin_revoke_api_key", {"tenant_id": tenant, "key_id": revoked["key_id"]})
     with invocation.invocation():
         for origin in (SHOP, "https://old.example.com"):
-            CorsOriginRecord(cors_key(origin)).delete()  # as for keys issued before the index
+            CorsOriginRecord(f"cors#{origin}").delete()  # as for keys issued before the index
     assert preflight(client, "/v1/leads", SHOP).status_code == 403
     with invocation.invocation():
         assert reindex_origins() == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
 
@@ -74,9 +73,9 @@ def test_malformed_bodies_store_nothing(client, widget, raw):
     assert item_count() == before
 
 
-def test_minors_are_refused_and_nothing_is_stored_or_logged(client, widget, capfd):
-    today = date.today()
-    seventeen = today.replace(year=today.year - 17).isoformat()
+def test_minors_are_refused_and_nothing_is_stored_or_logged(client, widget, capfd, monkeypatch):
+    monkeypatch.setenv("LEADVAULT_NOW", "2026-03-01T00:30:00Z")  # the service's day, in UTC
+    seventeen = "2009-03-01"  # eighteen tomorrow
     before = item_count()
     capfd.readouterr()
     assert_error(post_lead(client, widget, lead_body(date_of_birth=seventeen)), 400, "minor")
@@ -85,10 +84,9 @@ def test_minors_are_refused_and_nothing_is_stored_or_logged(client, widget, capf
     assert seventeen not in logged.out + logged.err and "9876543210" not in logged.out + logged.err
 
 
-def test_an_adult_on_their_eighteenth_birthday_is_accepted(client, widget):
-    today = date.today()
-    born = today.replace(year=today.year - 18) if not (today.month == 2 and today.day == 29) else date(2000, 1, 1)
-    assert post_lead(client, widget, lead_body(date_of_birth=born.isoformat())).status_code == 201
+def test_an_adult_on_their_eighteenth_birthday_is_accepted(client, widget, monkeypatch):
+    monkeypatch.setenv("LEADVAULT_NOW", "2026-03-01T23:30:00Z")  # late in the day, in UTC
+    assert post_lead(client, widget, lead_body(date_of_birth="2008-03-01")).status_code == 201
 
 
 def test_date_of_birth_is_checked_but_not_kept(client, widget, admin):

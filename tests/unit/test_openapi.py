@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 import app as app_module
-from chalicelib.api.operations import OPERATIONS
+from chalicelib.api.openapi import API, OPERATIONS
+from chalicelib.api.operations import Operation
 from tests.support.http import body_of
 
 
@@ -17,6 +18,44 @@ def test_document_and_routes_match_exactly(client):
     served = {(path, method.lower()) for path, methods in app_module.app.routes.items() for method in methods}
     documented = {(path, method) for path, operations in document["paths"].items() for method in operations}
     assert documented == served == set(OPERATIONS)
+
+
+def test_each_route_is_served_from_its_one_declaration():
+    """The table is read off the blueprints the app registers: one declaration per served route, none left over."""
+    declared = [operation for blueprint in API for operation in blueprint.operations]
+    assert [OPERATIONS[operation.key] for operation in declared] == declared
+    assert sum(len(methods) for methods in app_module.app.routes.values()) == len(declared)
+    for operation in declared:
+        assert operation.method in app_module.app.routes[operation.path]
+    assert OPERATIONS[("/v1/calls", "post")].roles == ("agent",) and OPERATIONS[("/v1/health", "get")].roles is None
+
+
+def test_preflights_are_derived_from_the_routes_browsers_call():
+    browser = {operation.path: operation.method for operation in OPERATIONS.values() if operation.browser}
+    preflights = {operation.path: operation for operation in OPERATIONS.values() if operation.method == "OPTIONS"}
+    assert set(preflights) == set(browser) and "/v1/me" not in browser
+    assert all(preflights[path].allows == (method,) and preflights[path].roles is None
+               for path, method in browser.items())
+    assert preflights["/v1/privacy-requests/{request_id}"].operation_id == "preflightPrivacyRequestsRequestId"
+
+
+def test_a_declaration_is_checked():
+    from chalice import Blueprint
+
+    from chalicelib.api.endpoint import ApiBlueprint, endpoint
+    from chalicelib.api.routes import operations_table
+
+    with pytest.raises(ValueError, match="METHOD /path"):
+        Operation("/v1/x", "getX", "X", None, None)
+    with pytest.raises(ValueError, match="replay"):
+        Operation("POST /v1/x", "postX", "X", None, None, replay="never")
+    with pytest.raises(TypeError, match="come from the Operation"):
+        endpoint(Blueprint(__name__), Operation("GET /v1/x", "getX", "X", None, None), roles=None)
+    first, second = ApiBlueprint("first"), ApiBlueprint("second")
+    endpoint(first, Operation("GET /v1/x", "getX", "X", None, None))(lambda call: {})
+    endpoint(second, Operation("POST /v1/x", "getX", "X again", None, None))(lambda call: {})
+    with pytest.raises(ValueError, match="declared twice"):
+        operations_table([first, second])
 
 
 def test_request_bodies_are_the_validation_models(client):
@@ -117,11 +156,10 @@ def test_answers_are_held_against_the_document():
 
 def test_an_operation_may_answer_other_content_than_json():
     from chalicelib.api.openapi import _operation, _Schemas
-    from chalicelib.api.operations import Operation
 
-    page = Operation("getPage", "A page", None, {"type": "string"}, content_type="text/html",
+    page = Operation("GET /v1/pages/x", "getPage", "A page", None, {"type": "string"}, content_type="text/html",
                      cache_control="public, max-age=300")
-    documented = _operation("/v1/pages/x", "get", page, _Schemas())
+    documented = _operation(page, _Schemas())
     success = documented["responses"]["200"]
     assert success["content"] == {"text/html": {"schema": {"type": "string"}}}
     assert success["headers"]["Cache-Control"]["schema"]["const"] == "public, max-age=300"

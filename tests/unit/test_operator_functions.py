@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import pytest
@@ -9,11 +10,61 @@ import pytest
 import app as app_module
 from chalicelib import cli
 from chalicelib.admin import OPERATOR_FUNCTIONS
+from chalicelib.jobs import SCHEDULED_FUNCTIONS, Schedule
+
+
+@pytest.fixture(autouse=True)
+def logs_stay_where_they_were(monkeypatch):
+    """``cli.main`` sends the process's logs to stderr; later tests in the worker read them on stdout."""
+    from chalicelib import logs
+
+    monkeypatch.setitem(logs._STREAM, "name", logs._STREAM["name"])
+
+
+def lambda_handler(handler_string: str):
+    """What Lambda runs for a handler string: the attribute of the imported module."""
+    module, _, attribute = handler_string.rpartition(".")
+    return getattr(importlib.import_module(module), attribute)
 
 
 def test_every_operator_function_is_registered_with_chalice():
-    registered = set(app_module.app.handler_map)
-    assert set(OPERATOR_FUNCTIONS) <= registered
+    functions = {function.name: function for function in app_module.app.pure_lambda_functions}
+    assert set(functions) == set(OPERATOR_FUNCTIONS)
+    for name, function in functions.items():
+        assert function.handler_string == f"chalicelib.admin.{name}"
+        assert lambda_handler(function.handler_string) is app_module.app.handler_map[name]
+
+
+def test_every_scheduled_function_is_registered_at_its_rate():
+    schedules = {source.name: source for source in app_module.app.event_sources}
+    assert set(schedules) == set(SCHEDULED_FUNCTIONS)
+    assert {name: source.schedule_expression.to_string() for name, source in schedules.items()} == {
+        "privacy_worker": "rate(1 minute)", "purge_expired": "rate(1 hour)", "retention_notices": "rate(1 day)",
+        "dispatch_notifications": "rate(5 minutes)"}
+    for name, source in schedules.items():
+        assert source.handler_string == f"chalicelib.jobs.{name}"
+        assert lambda_handler(source.handler_string) is app_module.app.handler_map[name]
+
+
+@pytest.mark.parametrize(("minutes", "expression"), [
+    (1, "rate(1 minute)"), (5, "rate(5 minutes)"), (90, "rate(90 minutes)"), (120, "rate(2 hours)"),
+    (24 * 60, "rate(1 day)"), (7 * 24 * 60, "rate(7 days)")])
+def test_a_schedule_is_written_in_its_largest_whole_unit(minutes, expression):
+    assert Schedule(minutes, "x:y").rate.to_string() == expression
+
+
+def test_a_scheduled_function_runs_its_job_with_the_lambdas_context(monkeypatch):
+    """Called as Lambda calls it: the event dict and the context, which Chalice folds into one event object."""
+    from chalicelib.jobs import privacy_worker
+    from chalicelib.runtime import LocalContext
+
+    ran = []
+    monkeypatch.setattr("chalicelib.jobs.run_job", lambda *args: ran.append(args) or {"done": 0})
+    context = LocalContext("privacy_worker")
+    event = {"version": "0", "id": "x", "detail-type": "Scheduled Event", "source": "aws.events", "account": "1",
+             "time": "2026-01-01T00:00:00Z", "region": "us-east-1", "resources": [], "detail": {}}
+    assert privacy_worker(event, context) == {"done": 0}
+    assert ran == [("privacy_worker", SCHEDULED_FUNCTIONS["privacy_worker"].target, context)]
 
 
 def test_create_tenant_normalises_its_own_numbers(operator, tables):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.store.models.api_keys import get_key
+from chalicelib.store.tenants import get_key
 from chalicelib.vault import envelope
 from tests.support.http import bearer
 from tests.support.people import EMAIL, PLAINTEXT_MARKERS
@@ -13,7 +13,7 @@ def test_a_key_holders_email_is_stored_sealed_and_opens_with_their_key(issue_key
     answer = issue_key("agent", email=EMAIL)
     record = get_key(answer["key_id"])
     assert record.email_sealed and record.subject_id
-    assert envelope.unseal(tenant, record.subject_id, "email", record.email_sealed) == EMAIL.lower()
+    assert envelope.stored_key(tenant, record.subject_id).unseal("email", record.email_sealed) == EMAIL.lower()
 
 
 def test_raw_scan_of_every_table_shows_no_plaintext_identifier(issue_key, client):

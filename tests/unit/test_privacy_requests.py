@@ -249,3 +249,19 @@ def test_codes_to_one_person_are_limited_and_the_limit_is_said(client, widget, m
                for _ in range(4)]
     assert [a.status_code for a in unknown] == [202, 202, 202, 429]
     assert body_of(unknown[3])["error"] == body_of(answers[3])["error"]
+
+
+def test_a_request_key_that_cannot_be_shredded_is_counted_and_the_request_still_closes(client, admin, monkeypatch):
+    from pynamodb.exceptions import DeleteError
+
+    from chalicelib.store import privacy
+
+    def refused(tenant_id, subject_id):
+        raise DeleteError("throttled")
+
+    monkeypatch.setattr(privacy, "destroy_subject", refused)
+    request = file(client, admin, verified_by_admin=True)
+    summary = work()
+    assert summary["completed"] == 1 and summary["keys_not_shredded"] == 1
+    assert status(client, admin, request["request_id"])["status"] == "completed"
+    assert work()["completed"] == 0  # closed: not picked up again

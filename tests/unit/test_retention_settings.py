@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,14 +10,24 @@ from chalicelib import clock
 from tests.support.http import assert_error, bearer, body_of
 from tests.support.leads import lead_body, post_lead
 
+# Every test that reads or moves the clock pins it (LEADVAULT_NOW): nothing here may depend on how long
+# a test takes, or on the day it runs (a test straddling midnight UTC would look in the wrong day's audit).
+START = datetime(2030, 3, 4, 5, 6, 7, tzinfo=UTC)
 
-def test_retention_is_set_per_kind_and_applies_to_new_leads(client, operator, tenant, widget, admin):
+
+def pin_clock(monkeypatch, moment: datetime) -> datetime:
+    monkeypatch.setenv("LEADVAULT_NOW", clock.iso(moment))
+    return moment
+
+
+def test_retention_is_set_per_kind_and_applies_to_new_leads(client, operator, tenant, widget, admin, monkeypatch):
+    pin_clock(monkeypatch, START)
     answer = operator("admin_set_retention", {"tenant_id": tenant, "days": {"leads": 30, "audit": 400}})
     assert answer["days"] == {"leads": 30, "calls": 365, "consents": 1825, "audit": 400}
     lead = body_of(client.http.get(f"/v1/leads/{body_of(post_lead(client, widget, lead_body()))['lead_id']}",
                                    headers=bearer(admin)))
     created, expires = clock.parse_timestamp(lead["created_at"]), clock.parse_timestamp(lead["expires_at"])
-    assert timedelta(days=29, hours=23) < expires - created <= timedelta(days=30)
+    assert created == START and expires - created == timedelta(days=30)
 
 
 @pytest.mark.parametrize("days", [{"audit": 364}, {"leads": 0}, {"calls": 3651}, {"leads": "30"}, {},
@@ -32,17 +42,18 @@ def test_unknown_tenant_is_not_found(operator, tables):
 
 
 def test_a_legal_hold_stops_the_clock_and_release_resumes_it(client, operator, tenant, widget, admin, monkeypatch):
+    pin_clock(monkeypatch, START)
     lead_id = body_of(post_lead(client, widget, lead_body()))["lead_id"]
     before = body_of(client.http.get(f"/v1/leads/{lead_id}", headers=bearer(admin)))
+    expires = clock.parse_timestamp(before["expires_at"])
+    held_at = pin_clock(monkeypatch, START + timedelta(days=10, seconds=17))
     held = operator("admin_legal_hold", {"tenant_id": tenant, "lead_id": lead_id, "on": True, "reason": "case-17"})
     assert held == {"lead_id": lead_id, "on": True, "expires_at": None}
-    much_later = clock.parse_timestamp(before["expires_at"]) + timedelta(days=100)
-    monkeypatch.setenv("LEADVAULT_NOW", clock.iso(much_later))
+    much_later = pin_clock(monkeypatch, expires + timedelta(days=100))
     assert client.http.get(f"/v1/leads/{lead_id}", headers=bearer(admin)).status_code == 200
     released = operator("admin_legal_hold", {"tenant_id": tenant, "lead_id": lead_id, "on": False})
-    remaining = clock.parse_timestamp(before["expires_at"]) - clock.parse_timestamp(before["created_at"])
-    resumed_for = clock.parse_timestamp(released["expires_at"]) - much_later
-    assert abs(resumed_for - remaining) <= timedelta(seconds=2)
+    remaining = expires - held_at  # what was left when the hold stopped the clock
+    assert clock.parse_timestamp(released["expires_at"]) == much_later + remaining
 
 
 def test_holds_need_a_reason_and_stay_in_the_tenant(client, operator, tenant, widget):
@@ -54,12 +65,13 @@ def test_holds_need_a_reason_and_stay_in_the_tenant(client, operator, tenant, wi
     assert foreign["error"]["code"] == "not_found"
 
 
-def test_holds_are_audited(operator, tenant, client, widget):
+def test_holds_are_audited(operator, tenant, client, widget, monkeypatch):
     from chalicelib.services.audit import records_for_day
 
+    pin_clock(monkeypatch, START)
     lead_id = body_of(post_lead(client, widget, lead_body()))["lead_id"]
     operator("admin_legal_hold", {"tenant_id": tenant, "lead_id": lead_id, "on": True, "reason": "case-17"})
-    actions = [(r.action, r.object_id) for r in records_for_day(tenant, f"{clock.now():%Y-%m-%d}")]
+    actions = [(r.action, r.object_id) for r in records_for_day(tenant, f"{START:%Y-%m-%d}")]
     assert ("lead.legal_hold.on", lead_id) in actions
 
 

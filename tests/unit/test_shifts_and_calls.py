@@ -167,7 +167,7 @@ def test_forbidden_fields_reject_the_whole_batch_and_store_nothing(client, agent
     assert_error(response, 400, "validation_error")
     assert stored_items() == before
     assert results(upload(client, agent, good))[0]["status"] == "stored"
-    assert stored_items() == before + 2  # the call and its timeline event
+    assert stored_items() == before + 1  # the call (its lead's timeline finds it through the calls index)
 
 
 @pytest.mark.parametrize("body", [{"events": []}, {"events": [call_event(f"e{n}", PHONE, "2026-11-20T09:00:00Z")
@@ -221,3 +221,89 @@ def test_idempotency_key_replays_an_upload(client, agent, lead_id, now):
     other = upload(client, agent, call_event("c2", PHONE, at(NINE, minutes=2)), **{"Idempotency-Key": "sync-1"})
     assert_error(other, 409, "idempotency_conflict")
     assert json.loads(first.body) == json.loads(replay.body)
+
+
+def read_all_pages(lead_id: str, limit: int) -> list[dict]:
+    """Every item of a lead's timeline, page by page, as the service gives them out."""
+    from chalicelib import invocation
+    from chalicelib.services.leads.timeline import read_timeline
+    from chalicelib.store import leads
+
+    items, cursor = [], None
+    with invocation.invocation():
+        while True:
+            page = read_timeline(leads.get(lead_id), limit, cursor)
+            assert len(page["items"]) <= limit
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return items
+
+
+def test_the_timeline_merges_events_and_calls_and_pages_through_each_once(client, agent, admin, lead_id, now):
+    post(client, agent, "/v1/shifts/start")
+    now(NINE + timedelta(minutes=3))
+    staff = {"Content-Type": "application/json"}
+    assert client.http.patch(f"/v1/leads/{lead_id}", headers=bearer(admin, **staff),
+                             body=json.dumps({"stage": "contacted"})).status_code == 200
+    now(NINE + timedelta(hours=1))
+    results(upload(client, agent, *(call_event(f"c{n}", PHONE, at(NINE, minutes=n)) for n in (1, 2, 4, 5))))
+    whole = read_all_pages(lead_id, 200)
+    kinds = [(item["type"], item.get("call_id")) for item in whole]
+    assert kinds[:5] == [("call", "c5"), ("call", "c4"), ("stage_change", None), ("call", "c2"), ("call", "c1")]
+    assert whole[-1]["first"] is True and all(not item.get("first") for item in whole[:-1])
+    assert [item["at"] for item in whole] == sorted((item["at"] for item in whole), reverse=True)
+    for limit in range(1, len(whole) + 1):  # every page boundary, including a last page that is full
+        assert read_all_pages(lead_id, limit) == whole, limit
+
+
+def test_calls_written_as_timeline_events_before_the_index_show_once(client, agent, admin, lead_id, now):
+    from chalicelib import invocation
+    from chalicelib.store import leads, timeline
+    from chalicelib.store.changes import save
+
+    post(client, agent, "/v1/shifts/start")
+    now(NINE + timedelta(hours=1))
+    results(upload(client, agent, call_event("c1", PHONE, at(NINE, minutes=10), duration_s=95)))
+    with invocation.invocation():  # as uploads wrote them until now: one event per call
+        key = leads.key_of(leads.get(lead_id))
+        facts = {"agent_id": "asha", "direction": "outgoing", "status": "answered", "duration_s": 95}
+        save(timeline.new_event(key, "call", NINE + timedelta(minutes=10), None, info={"call_id": "c1", **facts}),
+             timeline.new_event(key, "call", NINE + timedelta(minutes=20), None, info={"call_id": "old", **facts}))
+    for limit in (1, 2, 200):
+        calls = [item for item in read_all_pages(lead_id, limit) if item["type"] == "call"]
+        assert [call["call_id"] for call in calls] == ["old", "c1"]
+        assert calls[1] == {"event_id": "call:asha:c1", "type": "call", "at": at(NINE, minutes=10), "call_id": "c1",
+                            "agent_id": "asha", "direction": "outgoing", "status": "answered", "duration_s": 95}
+
+
+def test_a_hundred_calls_cost_five_batch_writes_and_one_batch_update_per_25_leads(client, widget, agent, now,
+                                                                                   monkeypatch):
+    import botocore.client
+
+    from chalicelib import invocation
+    from chalicelib.services.access.auth import authenticate
+    from chalicelib.services.field_work.calls import upload_calls
+
+    phones = [f"+91 98000 30{n:03d}" for n in range(30)]
+    for phone in phones:
+        post_lead(client, widget, lead_body(phone=phone, email=None))
+    post(client, agent, "/v1/shifts/start")
+    now(NINE + timedelta(hours=2))
+    events = [call_event(f"c{n}", phones[n % 30], at(NINE, seconds=30 * n)) for n in range(100)]
+    writes: list[tuple[str, list[str]]] = []
+    make_api_call = botocore.client.BaseClient._make_api_call
+
+    def counted(client_: object, operation: str, params: dict) -> object:
+        if operation in ("BatchWriteItem", "BatchExecuteStatement", "PutItem", "UpdateItem", "DeleteItem",
+                         "TransactWriteItems"):
+            writes.append((operation, sorted(params.get("RequestItems", {}))))
+        return make_api_call(client_, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counted)
+    with invocation.invocation():
+        answer = upload_calls(authenticate(f"Bearer {agent['api_key']}"), {"events": events})["results"]
+    assert {result["status"] for result in answer} == {"stored"}
+    # 100 calls and the audit record: 5 batch writes; 30 leads' contact clocks: 2 batch updates; no timeline item
+    assert sorted(operation for operation, _ in writes) == ["BatchExecuteStatement"] * 2 + ["BatchWriteItem"] * 5
+    assert not any(table.endswith("timeline") for _, tables in writes for table in tables)

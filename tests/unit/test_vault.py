@@ -11,6 +11,7 @@ from cryptography.exceptions import InvalidTag
 
 from chalicelib import invocation
 from chalicelib.config import ConfigError, get_settings
+from chalicelib.services.tenants.tenancy import require_tenant
 from chalicelib.store.models.person_keys import PersonKeyRecord, key_ref
 from chalicelib.vault import envelope
 from chalicelib.vault.blind_index import blind_index
@@ -23,19 +24,30 @@ def test_seal_and_unseal_round_trip_any_unicode(tenant):
     with invocation.invocation():
         subject = envelope.new_subject(tenant)
         for text in ("Priya", "名前 🙂", "", "a" * 5000):
-            blob = envelope.seal(tenant, subject.subject_id, "name", text)
+            blob = envelope.stored_key(tenant, subject.subject_id).seal("name", text)
             assert text.encode() not in blob or text == ""
-            assert envelope.unseal(tenant, subject.subject_id, "name", blob) == text
+            assert envelope.stored_key(tenant, subject.subject_id).unseal("name", blob) == text
 
 
 def test_a_sealed_value_moved_to_another_field_or_person_does_not_open(tenant):
     with invocation.invocation():
         alice, bob = envelope.new_subject(tenant), envelope.new_subject(tenant)
-        blob = envelope.seal(tenant, alice.subject_id, "email", EMAIL_NORMALISED)
+        blob = envelope.stored_key(tenant, alice.subject_id).seal("email", EMAIL_NORMALISED)
         with pytest.raises(InvalidTag):
-            envelope.unseal(tenant, alice.subject_id, "phone", blob)
+            envelope.stored_key(tenant, alice.subject_id).unseal("phone", blob)
         with pytest.raises(InvalidTag):
-            envelope.unseal(tenant, bob.subject_id, "email", blob)
+            envelope.stored_key(tenant, bob.subject_id).unseal("email", blob)
+
+
+def test_a_leads_inline_key_opens_in_a_fresh_invocation_and_only_for_that_lead(tenant):
+    lead, other = "led_" + "a" * 20, "led_" + "b" * 20
+    with invocation.invocation():
+        inline = envelope.new_inline_key(tenant, lead)
+        blob = inline.key.seal("profile", "Priya")
+    with invocation.invocation():  # nothing cached and nothing loaded first: the key carries its wrapped copy
+        assert envelope.SubjectKey(tenant, lead, inline.wrapped).unseal("profile", blob) == "Priya"
+        with pytest.raises(InvalidTag):  # the wrapped key is bound to its lead
+            envelope.SubjectKey(tenant, other, inline.wrapped).unseal("profile", blob)
 
 
 def test_each_person_gets_their_own_data_key(tenant):
@@ -48,18 +60,18 @@ def test_each_person_gets_their_own_data_key(tenant):
 def test_destroying_the_key_makes_every_copy_unreadable(tenant):
     with invocation.invocation():
         subject = envelope.new_subject(tenant)
-        backup_copy = envelope.seal(tenant, subject.subject_id, "email", EMAIL_NORMALISED)
+        backup_copy = envelope.stored_key(tenant, subject.subject_id).seal("email", EMAIL_NORMALISED)
         envelope.destroy_subject(tenant, subject.subject_id)
         with pytest.raises(envelope.SubjectKeyMissing):
-            envelope.unseal(tenant, subject.subject_id, "email", backup_copy)
+            envelope.stored_key(tenant, subject.subject_id).unseal("email", backup_copy)
     with invocation.invocation(), pytest.raises(envelope.SubjectKeyMissing):
-        envelope.unseal(tenant, subject.subject_id, "email", backup_copy)
+        envelope.stored_key(tenant, subject.subject_id).unseal("email", backup_copy)
 
 
 def test_unwrapped_keys_are_cached_per_invocation_only(tenant, monkeypatch):
     with invocation.invocation():
         subject = envelope.new_subject(tenant)
-        blob = envelope.seal(tenant, subject.subject_id, "name", "x")
+        blob = envelope.stored_key(tenant, subject.subject_id).seal("name", "x")
     reads: list[str] = []
     original_get = PersonKeyRecord.get.__func__
 
@@ -71,17 +83,18 @@ def test_unwrapped_keys_are_cached_per_invocation_only(tenant, monkeypatch):
     for _ in range(2):
         with invocation.invocation():
             for _ in range(3):
-                envelope.unseal(tenant, subject.subject_id, "name", blob)
+                envelope.stored_key(tenant, subject.subject_id).unseal("name", blob)
     assert reads == [key_ref(tenant, subject.subject_id)] * 2
 
 
 def test_blind_index_is_stable_within_a_tenant_and_differs_across_tenants(tenant, operator):
     other = operator("admin_create_tenant", {"name": "Other", "default_region": "IN"})["tenant_id"]
     with invocation.invocation():
-        first = blind_index(tenant, "email", EMAIL_NORMALISED)
-        assert blind_index(tenant, "email", EMAIL_NORMALISED) == first
-        assert blind_index(tenant, "phone", EMAIL_NORMALISED) != first
-        assert blind_index(other, "email", EMAIL_NORMALISED) != first
+        mine, theirs = require_tenant(tenant), require_tenant(other)
+        first = blind_index(mine, "email", EMAIL_NORMALISED)
+        assert blind_index(mine, "email", EMAIL_NORMALISED) == first
+        assert blind_index(mine, "phone", EMAIL_NORMALISED) != first
+        assert blind_index(theirs, "email", EMAIL_NORMALISED) != first
     assert EMAIL_NORMALISED not in first and len(first) == 43
 
 
@@ -123,10 +136,10 @@ def test_kms_stage_round_trip_through_the_vault(aws, monkeypatch, operator):
     tenant = operator("admin_create_tenant", {"name": "Kms Co", "default_region": "IN"})["tenant_id"]
     with invocation.invocation():
         subject = envelope.new_subject(tenant)
-        blob = envelope.seal(tenant, subject.subject_id, "email", EMAIL_NORMALISED)
+        blob = envelope.stored_key(tenant, subject.subject_id).seal("email", EMAIL_NORMALISED)
     assert subject.record.master_key == f"kms:{key_id}"
     with invocation.invocation():
-        assert envelope.unseal(tenant, subject.subject_id, "email", blob) == EMAIL_NORMALISED
+        assert envelope.stored_key(tenant, subject.subject_id).unseal("email", blob) == EMAIL_NORMALISED
 
 
 def test_cloud_stages_refuse_to_run_without_kms(monkeypatch):

@@ -13,13 +13,10 @@ import hmac
 import re
 from dataclasses import dataclass
 
-from chalicelib import invocation
 from chalicelib.errors import Forbidden, Unauthorized
 from chalicelib.services.access.cors import key_allows
 from chalicelib.services.tenants.tenancy import TENANT_ID
-from chalicelib.store.batch import get_all
-from chalicelib.store.models.api_keys import ApiKeyRecord
-from chalicelib.store.models.tenants import TenantRecord
+from chalicelib.store import tenants
 
 ROLES = ("widget", "agent", "admin")
 KEY_PREFIX = "lv"
@@ -54,13 +51,12 @@ def authenticate(authorization: str | None) -> Caller:
     _, tenant_id, key_id, secret = parts
     if not TENANT_ID.match(tenant_id) or not KEY_ID.match(key_id):
         raise Unauthorized()
-    found = get_all([(ApiKeyRecord, key_id), (TenantRecord, tenant_id)])
-    record, tenant = found.get(key_id), found.get(tenant_id)
-    if not isinstance(record, ApiKeyRecord) or not isinstance(tenant, TenantRecord) or record.tenant_id != tenant_id:
+    record, tenant = tenants.key_and_tenant(key_id, tenant_id)
+    if record is None or tenant is None or record.tenant_id != tenant_id:
         raise Unauthorized()
     if not hmac.compare_digest(record.secret_hash, hash_secret(secret)) or record.revoked_at is not None:
         raise Unauthorized()
-    invocation.put(f"tenant:{tenant_id}", tenant)
+    tenants.remember(tenant)  # every later require_tenant of this invocation is free
     return Caller(
         tenant_id=record.tenant_id,
         key_id=record.key_id,

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from chalicelib import clock
-from chalicelib.errors import RateLimited, ValidationFailed
-from chalicelib.store.base import plain
-from chalicelib.store.counters import ClaimPut, Contended, Counter, Refused, spend
+from chalicelib.errors import BudgetsContended, BudgetSpent, ValidationFailed
+from chalicelib.services.tenants.tenancy import Tenant
+from chalicelib.store import tenants
+from chalicelib.store.tenants import Contended, Counter, Refused
+from chalicelib.vault.blind_index import blind_index
 from chalicelib.vault.minimise import truncate_ip
 
 HOUR, DAY = "hour", "day"
@@ -67,7 +69,7 @@ class Outgoing:
 class Spender:
     """Who spends: the tenant (with its settings), the key, and the client's address."""
 
-    tenant: Any
+    tenant: Tenant
     key_id: str
     role: str
     source_ip: str | None
@@ -77,8 +79,9 @@ class Spender:
         return str(self.tenant.tenant_id)
 
 
-def budgets_of(tenant: Any) -> dict[str, int]:
-    return {**DEFAULT_BUDGETS, **{k: int(v) for k, v in plain(getattr(tenant, "budgets", None)).items()}}
+def budgets_of(tenant: Tenant) -> dict[str, int]:
+    """The tenant's public budgets: its overrides over the defaults."""
+    return {**DEFAULT_BUDGETS, **tenants.budget_overrides_of(tenant)}
 
 
 def _window(per: str, now: datetime) -> tuple[str, datetime]:
@@ -96,12 +99,11 @@ def _counter(
     limit = limits[name]
     per = HOUR if name.endswith("_hour") else DAY
     stamp, ends = _window(per, now)
-    pk = f"{tenant_id}#rate#{name}#{scope}#{stamp}"
     shards = min(shards, max(limit, 1))  # a small budget is never multiplied by its shards
     if shards > 1:
-        pk += f"#{secrets.randbelow(shards)}"
-        limit = math.ceil(limit / shards)
-    return Counter(pk, limit, ends)
+        return tenants.budget_counter(tenant_id, name, scope, stamp, math.ceil(limit / shards), ends,
+                                      shard=secrets.randbelow(shards))
+    return tenants.budget_counter(tenant_id, name, scope, stamp, limit, ends)
 
 
 def _client_scope(spender: Spender) -> str | None:
@@ -109,9 +111,7 @@ def _client_scope(spender: Spender) -> str | None:
     prefix = truncate_ip(spender.source_ip)
     if not prefix:
         return None
-    from chalicelib.vault.blind_index import blind_index
-
-    return blind_index(spender.tenant_id, "client", prefix)
+    return blind_index(spender.tenant, "client", prefix)
 
 
 def counters_for(spender: Spender, action: str | None, message: Outgoing | None = None) -> list[Counter]:
@@ -157,27 +157,31 @@ def _message_counters(
     return counters
 
 
-def charge(
-    spender: Spender, action: str | None, message: Outgoing | None = None, claim: ClaimPut | None = None
-) -> None:
-    """Spend the request's budgets (with ``claim`` in the same write), or raise 429 having spent none.
+def charge(spender: Spender, action: str | None, message: Outgoing | None = None) -> None:
+    """Spend the request's budgets, or raise 429 having spent none."""
+    charge_with(spender, action, tenants.spend_budgets, message)
 
-    Raises :class:`ClaimTaken` when only the claim's condition failed (a concurrent submission).
+
+def charge_with(
+    spender: Spender, action: str | None, write: Callable[[list[Counter]], None], message: Outgoing | None = None
+) -> None:
+    """Spend the request's budgets in the caller's own atomic write (``write`` gets the counters to add).
+
+    Raises 429 having written nothing when a budget is spent; a refusal of the caller's own
+    conditions propagates from ``write`` unchanged.
     """
     counters = counters_for(spender, action, message)
     closed = [counter for counter in counters if counter.limit <= 0]
     if closed:  # a budget set to 0: nothing of that kind is spent at all
-        raise BudgetSpent(closed)
+        raise spent(closed)
     try:
-        spend(counters, claim)
+        write(counters)
     except Refused as refused:
         if refused.counters:
-            raise BudgetSpent(refused.counters) from None
-        raise ClaimTaken() from None
+            raise spent(refused.counters) from None
+        raise
     except Contended:
-        busy = RateLimited("Too many requests at once just now; try again in a moment.")
-        busy.retry_after = 1  # type: ignore[attr-defined]
-        raise busy from None
+        raise BudgetsContended() from None
 
 
 def charge_message(spender: Spender, message: Outgoing) -> bool:
@@ -190,25 +194,16 @@ def charge_message(spender: Spender, message: Outgoing) -> bool:
     if any(counter.limit <= 0 for counter in counters):
         return False
     try:
-        spend(counters)
+        tenants.spend_budgets(counters)
     except (Refused, Contended):
         return False
     return True
 
 
-class ClaimTaken(Exception):
-    """The identity claim riding with the budgets was taken by a concurrent request."""
-
-
-class BudgetSpent(RateLimited):
-    """429 ``rate_limited``; ``retry_after`` is the seconds until the soonest spent budget refills."""
-
-    default_message = "Too many requests from here just now; try again later."
-
-    def __init__(self, counters: list[Counter]) -> None:
-        super().__init__()
-        ends = max(counter.window_ends for counter in counters)
-        self.retry_after = max(1, math.ceil((ends - clock.now()).total_seconds()))
+def spent(counters: Sequence[Counter]) -> BudgetSpent:
+    """The 429 for these spent budgets, saying when the soonest of them refills (``Retry-After``)."""
+    ends = max(counter.window_ends for counter in counters)
+    return BudgetSpent(max(1, math.ceil((ends - clock.now()).total_seconds())))
 
 
 def set_budgets(payload: object) -> dict[str, Any]:
@@ -218,7 +213,6 @@ def set_budgets(payload: object) -> dict[str, Any]:
     from chalicelib.services import audit
     from chalicelib.services.tenants.tenancy import require_tenant
     from chalicelib.services.validation import StrictInput, parse_input
-    from chalicelib.store.models.tenants import TenantRecord
 
     class SetBudgetsInput(StrictInput):
         tenant_id: str
@@ -230,7 +224,6 @@ def set_budgets(payload: object) -> dict[str, Any]:
         raise ValidationFailed(details=[{"field": f"budgets.{name[:60]}", "problem": "not a budget name"}
                                         for name in unknown])
     tenant = require_tenant(data.tenant_id)
-    overrides = {**plain(tenant.budgets), **data.budgets}
-    tenant.update(actions=[TenantRecord.budgets.set(overrides)])
-    audit.record(data.tenant_id, audit.OPERATOR, "tenant.set_budgets", data.tenant_id)
+    tenants.set_budgets(tenant, {**tenants.budget_overrides_of(tenant), **data.budgets})
+    audit.record(tenant, audit.OPERATOR, "tenant.set_budgets", data.tenant_id)
     return {"tenant_id": data.tenant_id, "budgets": budgets_of(tenant)}

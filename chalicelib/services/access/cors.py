@@ -1,7 +1,7 @@
 """Cross-origin access for the web widget: only the origins a live widget key allows.
 
-A preflight carries no key, so it asks the origin index (``CorsOriginRecord``, kept by
-issuing and revoking keys). The real request then proves its key, and its answer carries
+A preflight carries no key, so it asks the origin index (kept by issuing and revoking keys, see
+:mod:`chalicelib.store.tenants`). The real request then proves its key, and its answer carries
 ``Access-Control-Allow-Origin`` only when that very key allows the caller's origin. LeadVault's
 own hosted pages (privacy portal, preferences) are same-origin with the API and always allowed.
 """
@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from chalicelib.config import get_settings
 from chalicelib.errors import Forbidden
-from chalicelib.store.models.claims import CorsOriginRecord, cors_key
+from chalicelib.store import tenants
 
 ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key"
 PREFLIGHT_MAX_AGE_S = 600
@@ -56,11 +56,7 @@ def preflight_allows(origin: str | None) -> str | None:
         return None
     if origin == own_origin():
         return origin
-    try:
-        record = CorsOriginRecord.get(cors_key(origin))
-    except CorsOriginRecord.DoesNotExist:
-        return None
-    return origin if record.key_ids else None
+    return origin if tenants.origin_has_live_key(origin) else None
 
 
 def preflight(origin: str | None, requested_method: str | None, methods: tuple[str, ...]) -> dict[str, str]:
@@ -89,11 +85,9 @@ def response_headers(origin: str) -> dict[str, str]:
 
 def register_key(key_id: str, origins: list[str]) -> None:
     """Add a new widget key to the index of each origin it allows (before the key exists)."""
-    for origin in origins:
-        CorsOriginRecord(cors_key(origin)).update(actions=[CorsOriginRecord.key_ids.add({key_id})])
+    tenants.index_origins(key_id, origins)
 
 
 def unregister_key(key_id: str, origins: list[str]) -> None:
     """Take a revoked key out of the index; an origin no live key allows answers no preflight."""
-    for origin in origins:
-        CorsOriginRecord(cors_key(origin)).update(actions=[CorsOriginRecord.key_ids.delete({key_id})])
+    tenants.unindex_origins(key_id, origins)

@@ -11,9 +11,9 @@ from pydantic import Field, StringConstraints
 from chalicelib.errors import SpecialCategory, UndeclaredField, ValidationFailed
 from chalicelib.services import audit
 from chalicelib.services.leads.special_categories import SPECIAL_CATEGORIES, special_category_of
-from chalicelib.services.tenants.tenancy import require_tenant
+from chalicelib.services.tenants.tenancy import Tenant, require_tenant
 from chalicelib.services.validation import StrictInput, parse_input
-from chalicelib.store.models.tenants import TenantRecord
+from chalicelib.store import tenants
 
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 FIELD_TYPES = ("string", "number", "boolean", "date")
@@ -56,16 +56,16 @@ def define_fields(payload: object) -> dict[str, Any]:
         raise ValidationFailed(details=problems)
     tenant = require_tenant(data.tenant_id)
     declared = [field.model_dump() for field in data.fields]
-    tenant.update(actions=[TenantRecord.fields.set(declared)])
+    tenants.set_fields(tenant, declared)
     audit.record(data.tenant_id, audit.OPERATOR, "tenant.define_fields", data.tenant_id)
     return {"tenant_id": data.tenant_id, "fields": declared}
 
 
-def declared_fields(tenant: TenantRecord) -> dict[str, dict[str, str]]:
-    return {str(field["name"]): {k: str(v) for k, v in field.items()} for field in (tenant.fields or [])}
+def declared_fields(tenant: Tenant) -> dict[str, dict[str, str]]:
+    return {str(field["name"]): {k: str(v) for k, v in field.items()} for field in tenants.fields_of(tenant)}
 
 
-def check_custom_fields(tenant: TenantRecord, values: dict[str, Any]) -> dict[str, Any]:
+def check_custom_fields(tenant: Tenant, values: dict[str, Any]) -> dict[str, Any]:
     """Validate submitted custom fields; special categories first, then declaration, then types."""
     special = [name for name in values if special_category_of(name)]
     if special:

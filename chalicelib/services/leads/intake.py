@@ -1,18 +1,20 @@
 """Lead intake: one person, one lead, consented, minimal, idempotent.
 
-A new lead costs three DynamoDB calls: one consistent batch read (identity claims and the
-idempotency record), one conditional put of the primary claim (which settles races between
-concurrent submissions of the same person), and one batch write of everything else. A
-submission that matches an existing lead merges into it with optimistic locking.
+A new lead costs two DynamoDB calls after authentication: one consistent batch read (identity
+claims, suppression and the idempotency record) and one transaction holding everything: the
+claims (conditional, which settles races between concurrent submissions of the same person),
+the lead, its events, the recorded answer and the request's budgets. Nothing is ever
+half-written. A submission that matches an existing lead merges into it the same way, its
+update conditional on the lead's version.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from chalicelib import clock
@@ -22,29 +24,25 @@ from chalicelib.services.access import budgets
 from chalicelib.services.access.auth import Caller
 from chalicelib.services.access.budgets import Outgoing, Spender
 from chalicelib.services.idempotency import IdempotencyKey, idempotency_key, record, replay
+from chalicelib.services.leads.creation import new_lead_id, start_lead
 from chalicelib.services.leads.fields import check_custom_fields
 from chalicelib.services.leads.identifiers import normalise_email, normalise_phone
 from chalicelib.services.leads.inputs import LeadInput
-from chalicelib.services.leads.reading import open_profile
-from chalicelib.services.leads.timeline import new_event
-from chalicelib.services.rights.purposes import CHANNEL_OF, CONFIRMED_BY, MARKETING
-from chalicelib.services.tenants.tenancy import require_tenant, retention_days
+from chalicelib.services.rights import confirmations
+from chalicelib.services.rights.purposes import CHANNEL_OF, CONFIRMED_BY, MARKETING, consent_summary
+from chalicelib.services.tenants.tenancy import Tenant, expiry, require_tenant
 from chalicelib.services.validation import parse_input
-from chalicelib.store.base import LeadVaultModel, plain
-from chalicelib.store.batch import get_all, write_all
-from chalicelib.store.counters import ClaimPut
-from chalicelib.store.models.claims import ClaimRecord, IdempotencyRecord, SuppressionRecord, claim_key, suppression_key
-from chalicelib.store.models.leads import LIST_SHARDS, LeadRecord, list_key, list_shard, renew_expiry, update_at_version
-from chalicelib.store.models.tenants import TenantRecord
-from chalicelib.vault import envelope
+from chalicelib.store import atomic, leads, timeline
+from chalicelib.store.atomic import Guarded
+from chalicelib.store.changes import Changes
+from chalicelib.store.leads import Claim, Lead, LeadChanges
 from chalicelib.vault.blind_index import blind_index
+from chalicelib.vault.envelope import SubjectKey
 from chalicelib.vault.minimise import browser_and_os, truncate_ip
 
 ROUTE = "POST /v1/leads"
 ADULT_AGE = 18
 MAX_ROUNDS = 24
-# A claim whose lead is missing is a crash leftover only once the creating request must be over.
-STALE_CLAIM_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -70,11 +68,9 @@ class Person:
     source: str = "web"
     # Erased before: marketing never resumes, whatever this submission grants.
     suppressed: bool = False
-    # The request's budgets are spent once, however many rounds a race takes.
-    charged: bool = False
 
     def effective_consents(self) -> dict[str, bool]:
-        return {purpose: not (self.suppressed and purpose in MARKETING) for purpose in self.purposes}
+        return consent_summary({}, dict.fromkeys(self.purposes, True), self.suppressed)
 
 
 class _Retry(Exception):
@@ -95,9 +91,7 @@ def submit_lead(submission: Submission, body: dict[str, Any]) -> tuple[int, dict
     key = idempotency_key(caller.tenant_id, caller.key_id, submission.idempotency_header, ROUTE, body)
     for round_number in range(MAX_ROUNDS):
         try:
-            # Past half the rounds, a matching idempotency ref with no record is no longer a twin
-            # in flight but a record that expired or was never written: merge as a fresh request.
-            return _attempt(submission, tenant, person, key, patient=round_number < MAX_ROUNDS // 2)
+            return _attempt(submission, tenant, person, key)
         except _Retry:
             time.sleep(min(0.5, 0.01 * 2**round_number) * (0.5 + secrets.randbelow(100) / 100))
     raise RuntimeError("lead intake did not settle after concurrent updates")
@@ -114,7 +108,7 @@ def _refuse_minor(date_of_birth: str | None) -> None:
         raise Minor()
 
 
-def _normalise(tenant: TenantRecord, data: LeadInput) -> Person:
+def _normalise(tenant: Tenant, data: LeadInput) -> Person:
     problems, values = [], {}
     if data.phone:
         try:
@@ -135,105 +129,119 @@ def _normalise(tenant: TenantRecord, data: LeadInput) -> Person:
         values["fields"] = fields
     if data.utm:
         values["utm"] = data.utm.model_dump(exclude_none=True)
-    refs = {kind: blind_index(tenant.tenant_id, kind, values[kind]) for kind in ("phone", "email") if kind in values}
+    refs = {kind: blind_index(tenant, kind, values[kind]) for kind in ("phone", "email") if kind in values}
     consent = data.consent
     return Person(values=values, refs=refs, source=data.source,
                   purposes=sorted(set(consent.purposes)) if consent else [],
                   policy_version=consent.policy_version if consent else None)
 
 
-def _require_contact_consent(caller: Caller, tenant: TenantRecord, person: Person) -> None:
+def _require_contact_consent(caller: Caller, tenant: Tenant, person: Person) -> None:
     """Widget leads need `contact` consent unless the tenant's lawful basis is legitimate interest."""
     if caller.role == "widget" and tenant.lawful_basis != "legitimate_interest" and "contact" not in person.purposes:
         raise ConsentRequired()
 
 
 def _attempt(
-    submission: Submission, tenant: TenantRecord, person: Person, key: IdempotencyKey | None, patient: bool = True
+    submission: Submission, tenant: Tenant, person: Person, key: IdempotencyKey | None
 ) -> tuple[int, dict[str, Any]]:
-    claim_keys = {kind: claim_key(tenant.tenant_id, kind, ref) for kind, ref in person.refs.items()}
-    suppression_keys = [suppression_key(tenant.tenant_id, kind, ref) for kind, ref in person.refs.items()]
-    wanted: list[tuple[type[LeadVaultModel], str]] = [(ClaimRecord, ck) for ck in claim_keys.values()]
-    wanted += [(SuppressionRecord, sk) for sk in suppression_keys]
+    identity = leads.look_up(tenant.tenant_id, person.refs, key.pk if key else None)
+    person.suppressed = identity.suppressed
     if key:
-        wanted.append((IdempotencyRecord, key.pk))
-    found = get_all(wanted)
-    person.suppressed = any(sk in found for sk in suppression_keys)
-    if key:
-        replayed = replay(key, found.get(key.pk))  # type: ignore[arg-type]
+        replayed = replay(key, identity.idempotency)
         if replayed:
             return replayed
-    claims: dict[str, ClaimRecord] = {kind: found[ck] for kind, ck in claim_keys.items() if ck in found}  # type: ignore[misc]
     stale: dict[str, str] = {}
-    if claims:
-        # Spent before the lead is read, so the read-to-update window stays as short as it was.
-        _charge(submission, tenant, person)
-        wait_for_twin = patient and key is not None and key.pk not in found
-        outcome = _merge(submission, tenant, person, key, claims, wait_for_twin)
+    if identity.claims:
+        outcome = _merge(submission, tenant, person, key, identity.claims)
         if outcome is not None:
             return outcome
-        stale = {kind: claim.lead_id for kind, claim in claims.items()}
-    return _create(submission, tenant, person, key, claim_keys, stale)
+        stale = {kind: claim.lead_id for kind, claim in identity.claims.items()}
+    return _create(submission, tenant, person, key, stale)
 
 
-def _expiry(tenant_id: str, now: datetime) -> datetime:
-    return now + timedelta(days=retention_days(tenant_id, "leads"))
+class _MessagesOverBudget(Exception):
+    """Only message budgets were spent: the submission is kept and those links are not sent."""
+
+    def __init__(self, counters: list[Any]) -> None:
+        super().__init__("message budgets spent")
+        self.counters = counters
+
+
+def _writer(changes: Changes, extra: list[Any]) -> Callable[[list[Any]], None]:
+    """The commit ``budgets.charge_with`` runs: the request's counters plus the links' (``extra``)."""
+
+    def write(counters: list[Any]) -> None:
+        try:
+            changes.commit_atomically([*counters, *extra])
+        except atomic.Refused as refused:
+            if {counter.pk for counter in refused.counters} & {counter.pk for counter in extra}:
+                raise _MessagesOverBudget(refused.counters) from None
+            if refused.counters:
+                raise
+            raise _Retry() from None  # a claim, the lead or the answer moved under us
+
+    return write
+
+
+def _commit(
+    submission: Submission, tenant: Tenant, changes: Changes, messages: list[Confirmation]
+) -> list[Confirmation]:
+    """Write everything of the submission, its budgets and its links' message budgets in one transaction.
+
+    A link over its message budget is dropped (the lead is kept, that link is not sent); a lost race
+    reads again. Returns the links to send.
+    """
+    spender = _spender(submission, tenant)
+    offered = {index: budgets.counters_for(spender, None, Outgoing(message.to[0], message.to[2], "confirmation"))
+               for index, message in enumerate(messages)}
+    offered = {index: counters for index, counters in offered.items() if all(c.limit > 0 for c in counters)}
+    while True:
+        extra = [counter for counters in offered.values() for counter in counters]
+        try:
+            budgets.charge_with(spender, "leads", _writer(changes, extra))
+            return [messages[index] for index in offered]
+        except _MessagesOverBudget as over:
+            spent = {counter.pk for counter in over.counters}
+            offered = {index: counters for index, counters in offered.items()
+                       if not spent & {counter.pk for counter in counters}}
 
 
 def _create(
     submission: Submission,
-    tenant: TenantRecord,
+    tenant: Tenant,
     person: Person,
     key: IdempotencyKey | None,
-    claim_keys: dict[str, str],
     stale: dict[str, str],
 ) -> tuple[int, dict[str, Any]]:
-    tenant_id, now = tenant.tenant_id, clock.now()
-    expires_at = _expiry(tenant_id, now)
-    lead_id = "led_" + secrets.token_hex(10)
-    primary = "phone" if "phone" in claim_keys else "email"
-    _claim(submission, tenant, person, ClaimPut(ClaimRecord(claim_keys[primary], lead_id=lead_id,
-                                                            claimed_at=clock.wall_now()), stale.get(primary)))
-    events = _consent_events(submission, person, lead_id, now, expires_at)
-    extra: list[LeadVaultModel] = []
-    sending = _confirmation(submission, tenant, person, lead_id, events, {},
-                            _addresses(person.values, dict(person.refs)), extra)
-    wrapped, master_name = envelope.new_inline_key(tenant_id, lead_id)
+    now = clock.now()
+    expires_at = expiry(tenant, "leads", now)
+    lead_id = new_lead_id()
     browser, system = browser_and_os(submission.user_agent)
-    lead = LeadRecord(
-        lead_id,
-        tenant_id=tenant_id,
-        wrapped_key=wrapped,
-        master_key=master_name,
-        sealed=envelope.seal(tenant_id, lead_id, "profile", json.dumps(person.values)),
-        phone_ref=person.refs.get("phone"),
-        email_ref=person.refs.get("email"),
-        identity={kind: "given" for kind in person.refs},
-        source=person.source,
+    tokens: list[Any] = []
+    new = start_lead(
+        tenant, lead_id, person.values, refs=person.refs, source=person.source,
         lawful_basis="consent" if "contact" in person.purposes else "legitimate_interest",
-        consents=person.effective_consents(),
-        first_submission=_context(submission, browser, system),
-        idempotency_refs={key.pk} if key else None,
-        confirm_refs={item.pk for item in extra} or None,
-        marketing_suppressed=True if person.suppressed else None,
-        created_at=now,
-        updated_at=now,
-        last_activity_at=now,
-        list_pk=f"{tenant_id}#{list_shard(lead_id) % LIST_SHARDS}",
-        list_sk=list_key(lead_id, expires_at),
-        expires_at=expires_at,
+        consents=person.effective_consents(), first_submission=_context(submission, browser, system), now=now,
+        idempotency_pk=key.pk if key else None, suppressed=person.suppressed,
     )
+    events = _consent_events(submission, person, new.key, now, expires_at)
+    messages = _confirmation(submission, tenant, person, lead_id, events, {},
+                             _addresses(person.values, dict(person.refs)), tokens)
+    if tokens:
+        new.lead.confirm_refs = {token.pk for token in tokens}
     answer = _answer(lead_id, "created", person, {})
-    items: list[LeadVaultModel] = [lead]
-    items += [ClaimRecord(ck, lead_id=lead_id) for kind, ck in claim_keys.items()
-              if kind != primary]
-    items += events + extra
-    items += _audit(submission.caller, "lead.create", lead_id)
+    changes = Changes().guard(*leads.creation_writes(new, {kind: stale.get(kind) for kind in person.refs}))
+    changes.put(*events, *tokens, *_audit(submission.caller, "lead.create", lead_id))
     if key:
-        items.append(record(key, 201, answer, lead_id=lead_id))
-    write_all(items)
-    sending()
+        changes.guard(_answer_write(key, 201, answer, lead_id))
+    _send(tenant, lead_id, _commit(submission, tenant, changes, messages))
     return 201, answer
+
+
+def _answer_write(key: IdempotencyKey, status: int, answer: dict[str, Any], lead_id: str) -> Guarded:
+    """The recorded answer, written only if no twin of this request recorded one first."""
+    return leads.answer_write(record(key, status, answer, lead_id=lead_id))
 
 
 def _answer(lead_id: str, status: str, person: Person, pending: dict[str, str]) -> dict[str, Any]:
@@ -255,49 +263,43 @@ def _addresses(values: dict[str, Any], refs: dict[str, str | None]) -> dict[str,
             if values.get(kind) and refs.get(kind)}
 
 
-def _spender(submission: Submission, tenant: TenantRecord) -> Spender:
+def _spender(submission: Submission, tenant: Tenant) -> Spender:
     caller = submission.caller
     return Spender(tenant, caller.key_id, caller.role, submission.source_ip)
 
 
-def _may_confirm(submission: Submission, tenant: TenantRecord, to: Address) -> bool:
-    """Whether the confirmation's message budgets allow it (else no link is sent; the lead stays)."""
-    return budgets.charge_message(_spender(submission, tenant), Outgoing(to[0], to[2], "confirmation"))
+@dataclass(frozen=True)
+class Confirmation:
+    """A confirmation link's message: where it goes and what it says."""
+
+    to: Address
+    text: str
 
 
-def _claim(submission: Submission, tenant: TenantRecord, person: Person, claim: ClaimPut) -> None:
-    """Take the primary identifier for a new lead, spending the request's budgets in the same write.
+def _send(tenant: Tenant, lead_id: str, messages: list[Confirmation]) -> None:
+    """Send the links whose budgets the commit spent; a failed send leaves the lead (the person may submit again)."""
+    from chalicelib.logs import log_exception
 
-    Losing the claim's race means another request won: read again.
-    """
-    try:
-        budgets.charge(_spender(submission, tenant), None if person.charged else "leads", claim=claim)
-    except budgets.ClaimTaken:
-        raise _Retry() from None
-    person.charged = True
-
-
-def _charge(submission: Submission, tenant: TenantRecord, person: Person) -> None:
-    if person.charged:
-        return
-    budgets.charge(_spender(submission, tenant), "leads")
-    person.charged = True
+    for message in messages:
+        try:
+            confirmations.send(tenant, message.to[0], message.to[1], lead_id, message.text)
+        except Exception as exc:  # noqa: BLE001 - the lead is kept; the person may submit again
+            log_exception("confirmation_not_sent", exc, route=ROUTE)
 
 
 def _confirmation(
-    submission: Submission, tenant: TenantRecord, person: Person, lead_id: str, events: list[LeadVaultModel],
-    pending: dict[str, str], addresses: dict[str, Address], items: list[LeadVaultModel],
+    submission: Submission, tenant: Tenant, person: Person, lead_id: str, events: list[Any],
+    pending: dict[str, str], addresses: dict[str, Address], items: list[Any],
     replacing: frozenset[str] = frozenset(),
-) -> Any:
-    """Add one confirmation token per address to ``items``; returns what sends the messages once written.
+) -> list[Confirmation]:
+    """Add one confirmation token per address to ``items``; returns the messages to send once written.
 
     A marketing purpose is confirmed by the address it would reach (e-mail for e-mail offers, the
     phone for texts and calls); new identifiers by the lead's own known address, e-mail first.
     """
-    from chalicelib.services.rights import confirmations
-    pending_event = next((e for e in events if plain(e.info).get("pending")), None)
+    pending_event = next((e for e in events if timeline.info_of(e).get("pending")), None)
     identifiers_by = next((kind for kind in ("email", "phone") if kind in addresses), None) if pending else None
-    messages = []
+    messages: list[Confirmation] = []
     for kind, address in addresses.items():
         purposes = [p for p in person.pending_purposes if CONFIRMED_BY.get(p) == kind]
         asked = pending if kind == identifiers_by else {}
@@ -305,33 +307,22 @@ def _confirmation(
             continue
         token, token_record = confirmations.issue(
             tenant.tenant_id, lead_id,
-            identifiers={k: blind_index(tenant.tenant_id, k, value) for k, value in asked.items()},
+            identifiers={k: blind_index(tenant, k, value) for k, value in asked.items()},
             consent_event=pending_event.event_id if pending_event is not None else None,
             purposes=purposes, policy_version=person.policy_version)
         items.append(token_record)
-        messages.append((address, confirmations.message_text(tenant.name, purposes, asked, token, replacing)))
+        messages.append(Confirmation(address, confirmations.message_text(tenant.name, purposes, asked, token,
+                                                                         replacing)))
 
-    def sending() -> None:
-        from chalicelib.logs import log_exception
-
-        for address, text in messages:
-            if not _may_confirm(submission, tenant, address):
-                continue  # over a message budget: the lead is kept, this link is not sent
-            try:
-                confirmations.send(tenant, address[0], address[1], lead_id, text)
-            except Exception as exc:  # noqa: BLE001 - the lead is kept; the person may submit again
-                log_exception("confirmation_not_sent", exc, route=ROUTE)
-
-    return sending
+    return messages
 
 
 def _merge(
     submission: Submission,
-    tenant: TenantRecord,
+    tenant: Tenant,
     person: Person,
     key: IdempotencyKey | None,
-    claims: dict[str, ClaimRecord],
-    wait_for_twin: bool,
+    claims: dict[str, Claim],
 ) -> tuple[int, dict[str, Any]] | None:
     """Merge into the first live lead the claims name (phone first); None when every one is gone.
 
@@ -343,17 +334,16 @@ def _merge(
     lead = None
     for kind in ("phone", "email"):
         if kind in claims and lead is None:
-            lead = _load_owner(tenant_id, claims[kind], now)
+            lead = _load_owner(tenant_id, claims[kind])
     if lead is None:
         return None
-    if wait_for_twin and key and key.pk in (lead.idempotency_refs or ()):
-        raise _Retry()  # a concurrent twin of this very request is finishing: replay its answer
     # Claims that name a dead lead are free: for this lead they are like no claim at all.
-    claims = {kind: claim for kind, claim in claims.items()
-              if claim.lead_id == lead.lead_id or _load_owner(tenant_id, claim, now) is not None}
+    dead = {kind: claim.lead_id for kind, claim in claims.items()
+            if claim.lead_id != lead.lead_id and _load_owner(tenant_id, claim) is None}
+    claims = {kind: claim for kind, claim in claims.items() if kind not in dead}
     other = {claim.lead_id for claim in claims.values()} - {lead.lead_id}
     trusted = submission.caller.role != "widget"
-    current = open_profile(lead)
+    current = leads.open_profile(lead)
     incoming = dict(person.values)
     new_kinds: list[str] = []
     pending: dict[str, str] = {}
@@ -378,40 +368,31 @@ def _merge(
     if pending:
         merged["pending"] = {**current.get("pending", {}),
                              **{kind: {"value": value, "at": clock.iso(now)} for kind, value in pending.items()}}
-    expires_at = _expiry(tenant_id, now)
-    consents = {**(plain(lead.consents))}
-    consents.update(person.effective_consents())
-    actions = [
-        LeadRecord.sealed.set(envelope.seal(tenant_id, lead.lead_id, "profile", json.dumps(merged))),
-        LeadRecord.updated_at.set(now),
-        LeadRecord.last_activity_at.set(now),
-        *renew_expiry(lead, expires_at, now),
-        LeadRecord.consents.set(consents),
-    ]
-    if person.suppressed:
-        actions.append(LeadRecord.marketing_suppressed.set(True))
-    replaced: list[LeadVaultModel] = []
+    expires_at = expiry(tenant, "leads", now)
+    lead_key = leads.key_of(lead)
+    update = LeadChanges(
+        profile=merged, updated_at=now, activity_at=now, expires_at=expires_at,
+        consents=consent_summary(leads.consents_of(lead), dict.fromkeys(person.purposes, True), person.suppressed),
+        suppressed=person.suppressed, idempotency_pk=key.pk if key else None,
+        refs={kind: person.refs[kind] for kind in new_kinds},
+        identity={**leads.identity_of(lead), **dict.fromkeys(new_kinds, "staff")} if new_kinds else None,
+    )
+    changes = Changes()
     for kind in new_kinds:
-        actions.append(getattr(LeadRecord, f"{kind}_ref").set(person.refs[kind]))
         old_ref = getattr(lead, f"{kind}_ref")
         if old_ref and old_ref != person.refs[kind]:
-            replaced.append(ClaimRecord(claim_key(tenant_id, kind, old_ref)))
-    if new_kinds:
-        actions.append(LeadRecord.identity.set({**plain(lead.identity), **{kind: "staff" for kind in new_kinds}}))
-    events = _consent_events(submission, person, lead.lead_id, now, expires_at)
-    extra: list[LeadVaultModel] = []
+            changes.delete(leads.claim_removal(tenant_id, kind, old_ref))
+        changes.guard(leads.claim_write(tenant_id, kind, person.refs[kind], lead.lead_id, stale=dead.get(kind)))
+    events = _consent_events(submission, person, lead_key, now, expires_at)
+    tokens: list[Any] = []
     # The lead's own known addresses only: never one this submission merely asserts.
     known = _addresses(current, {"email": lead.email_ref, "phone": lead.phone_ref})
-    sending = _confirmation(submission, tenant, person, lead.lead_id, events, pending, known, extra,
-                            frozenset(kind for kind in pending if current.get(kind)))
-    if key:
-        actions.append(LeadRecord.idempotency_refs.add({key.pk}))
-    if extra:
-        actions.append(LeadRecord.confirm_refs.set({item.pk for item in extra}))
+    messages = _confirmation(submission, tenant, person, lead.lead_id, events, pending, known, tokens,
+                             frozenset(kind for kind in pending if current.get(kind)))
+    if tokens:
+        update.confirm_refs = {token.pk for token in tokens}
         # the older links stop working: a flood of submissions cannot grow the lead
-        replaced += [IdempotencyRecord(pk) for pk in lead.confirm_refs or ()]
-    if not update_at_version(lead, actions):
-        raise _Retry()
+        changes.delete(*(leads.link_removal(pk) for pk in lead.confirm_refs or ()))
     answer = _answer(lead.lead_id, "merged", person, pending)
     browser, system = browser_and_os(submission.user_agent)
     info: dict[str, Any] = {**_context(submission, browser, system), "changed": sorted(_changed(current, merged))}
@@ -419,22 +400,17 @@ def _merge(
         info["possible_duplicate_of"] = sorted(other)
     if pending:
         info["pending_identifiers"] = sorted(pending)
-    items: list[LeadVaultModel] = [
-        new_event(tenant_id, lead.lead_id, "submission", now, expires_at, info=info,
-                  sealed_values=person.values, actor_key_id=submission.caller.key_id),
-    ]
-    items += [ClaimRecord(claim_key(tenant_id, kind, person.refs[kind]), lead_id=lead.lead_id)
-              for kind in new_kinds]
-    items += events + extra
-    items += _audit(submission.caller, "lead.merge", lead.lead_id)
+    changes.guard(leads.update_write(lead, update))
+    changes.put(timeline.new_event(lead_key, "submission", now, expires_at, info=info,
+                                   sealed_values=person.values, actor_key_id=submission.caller.key_id))
+    changes.put(*events, *tokens, *_audit(submission.caller, "lead.merge", lead.lead_id))
     if key:
-        items.append(record(key, 200, answer, lead_id=lead.lead_id))
-    write_all(items, deletes=replaced)
-    sending()
+        changes.guard(_answer_write(key, 200, answer, lead.lead_id))
+    _send(tenant, lead.lead_id, _commit(submission, tenant, changes, messages))
     return 200, answer
 
 
-def _carries_every_identifier(lead: LeadRecord, person: Person) -> bool:
+def _carries_every_identifier(lead: Lead, person: Person) -> bool:
     """The submission gives every identifier the lead holds (the same ones), not just one of them."""
     held = {kind: ref for kind, ref in (("phone", lead.phone_ref), ("email", lead.email_ref)) if ref}
     return all(person.refs.get(kind) == ref for kind, ref in held.items())
@@ -449,18 +425,12 @@ def _missing_values(current: dict[str, Any], incoming: dict[str, Any]) -> dict[s
     return merged
 
 
-def _load_owner(tenant_id: str, claim: ClaimRecord, now: datetime) -> LeadRecord | None:
+def _load_owner(tenant_id: str, claim: Claim) -> Lead | None:
     """The claimed lead if it is live; None if it is gone or expired; retry while it is being born."""
-    try:
-        lead = LeadRecord.get(claim.lead_id, consistent_read=True)
-    except LeadRecord.DoesNotExist:
-        lead = None
-    if lead is not None and lead.tenant_id == tenant_id and lead.wrapped_key and \
-            (lead.expires_at is None or lead.expires_at > now):
-        return lead
-    if lead is None and claim.claimed_at and claim.claimed_at > clock.wall_now() - timedelta(seconds=STALE_CLAIM_S):
-        raise _Retry()  # the request that claimed it is still writing the lead
-    return None
+    lead = leads.live(tenant_id, claim.lead_id)
+    if lead is None and leads.get(claim.lead_id) is None and leads.claim_is_fresh(claim):
+        raise _Retry()  # the request that claimed it is still writing the lead (a call upload)
+    return lead
 
 
 def _newer_values(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
@@ -485,22 +455,22 @@ def _context(submission: Submission, browser: str | None, system: str | None) ->
 
 
 def _consent_events(
-    submission: Submission, person: Person, lead_id: str, now: datetime, expires_at: datetime
-) -> list[LeadVaultModel]:
+    submission: Submission, person: Person, lead_key: SubjectKey, now: datetime, expires_at: datetime
+) -> list[Any]:
     """The ledger entries of the submission: grants that hold now, and marketing grants pending confirmation."""
-    events: list[LeadVaultModel] = []
+    events: list[Any] = []
     base = {"policy_version": person.policy_version, "source": "lead_form",
             "ip_prefix": truncate_ip(submission.source_ip)}
     for purposes, pending in ((person.purposes, False), (person.pending_purposes, True)):
         if not purposes:
             continue
         info = {"grants": {purpose: True for purpose in purposes}, **base, "pending": pending}
-        events.append(new_event(submission.caller.tenant_id, lead_id, "consent", now, expires_at,
-                                info={k: v for k, v in info.items() if v}, actor_key_id=submission.caller.key_id))
+        events.append(timeline.new_event(lead_key, "consent", now, expires_at, actor_key_id=submission.caller.key_id,
+                                         info={k: v for k, v in info.items() if v}))
     return events
 
 
-def _audit(caller: Caller, action: str, lead_id: str) -> list[LeadVaultModel]:
+def _audit(caller: Caller, action: str, lead_id: str) -> list[Any]:
     """Staff (agent, admin) changes are audited; a person's own widget submission is on the timeline."""
     if caller.role == "widget":
         return []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -10,59 +9,30 @@ from chalicelib import clock
 from chalicelib.errors import NotFound, ValidationFailed
 from chalicelib.services import audit
 from chalicelib.services.access.auth import Caller
-from chalicelib.services.leads.timeline import read_timeline
+from chalicelib.services.leads.timeline import is_position, read_timeline
 from chalicelib.services.pagination import decode_cursor, encode_cursor
-from chalicelib.store.base import plain
-from chalicelib.store.models.leads import LIST_SHARDS, LeadRecord
-from chalicelib.vault import envelope
+from chalicelib.store import leads
+from chalicelib.store.leads import LIST_SHARDS, Lead
 
 LEAD_ID = re.compile(r"^led_[0-9a-f]{20}$")
 LIST_POSITION = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z#led_[0-9a-f]{20}$")
-TIMELINE_POSITION = re.compile(r"^(first-only|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z#evt_[0-9a-f]{20})$")
 DONE = "done"
 
 
-def is_live(lead: LeadRecord) -> bool:
-    """Expired (even if not yet purged) and erased leads are invisible everywhere."""
-    return bool(lead.wrapped_key) and (lead.expires_at is None or lead.expires_at > clock.now())
-
-
-def live_lead(tenant_id: str, lead_id: str | None) -> LeadRecord | None:
-    """The tenant's lead if it is live (strongly consistent); None when missing, expired, erased or another's."""
-    if not lead_id:
-        return None
-    try:
-        lead = LeadRecord.get(lead_id, consistent_read=True)
-    except LeadRecord.DoesNotExist:
-        return None
-    return lead if lead.tenant_id == tenant_id and is_live(lead) else None
-
-
-def open_profile(lead: LeadRecord) -> dict[str, Any]:
-    """The lead's sealed profile (name, phone, email, fields, utm, pending identifiers), opened."""
-    envelope.adopt_key(lead.tenant_id, lead.lead_id, lead.wrapped_key)
-    return json.loads(envelope.unseal(lead.tenant_id, lead.lead_id, "profile", lead.sealed)) if lead.sealed else {}
-
-
-def visible_lead(caller: Caller, lead_id: str) -> LeadRecord:
+def visible_lead(caller: Caller, lead_id: str) -> Lead:
     """The lead if this caller may see it; anything else, including another tenant's, is ``not_found``."""
-    if not LEAD_ID.match(lead_id or ""):
-        raise NotFound("No such lead.")
-    try:
-        lead = LeadRecord.get(lead_id, consistent_read=True)
-    except LeadRecord.DoesNotExist:
-        raise NotFound("No such lead.") from None
-    if lead.tenant_id != caller.tenant_id or not is_live(lead):
+    lead = leads.live(caller.tenant_id, lead_id) if LEAD_ID.match(lead_id or "") else None
+    if lead is None:
         raise NotFound("No such lead.")
     if caller.role == "agent" and lead.assigned_agent != caller.agent_id:
         raise NotFound("No such lead.")
     return lead
 
 
-def lead_view(lead: LeadRecord) -> dict[str, Any]:
+def lead_view(lead: Lead) -> dict[str, Any]:
     """The lead with its personal fields opened."""
-    values = open_profile(lead)
-    consents = plain(lead.consents)
+    values = leads.open_profile(lead)
+    consents = leads.consents_of(lead)
     return {
         "lead_id": lead.lead_id,
         "name": values.get("name"),
@@ -74,7 +44,7 @@ def lead_view(lead: LeadRecord) -> dict[str, Any]:
         "stage": lead.stage,
         "assigned_agent": lead.assigned_agent,
         "consents": consents,
-        "identity": plain(lead.identity),
+        "identity": leads.identity_of(lead),
         "pending_identifiers": [{"kind": kind, "value": item["value"], "asserted_at": item["at"]}
                                 for kind, item in sorted((values.get("pending") or {}).items())],
         "lawful_basis": lead.lawful_basis,
@@ -96,9 +66,8 @@ def get_lead(caller: Caller, lead_id: str) -> dict[str, Any]:
 def get_timeline(caller: Caller, lead_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
     lead = visible_lead(caller, lead_id)
     position = decode_cursor(cursor, "timeline")
-    if position is not None and not (isinstance(position, str) and TIMELINE_POSITION.match(position)):
+    if position is not None and not is_position(position):
         raise ValidationFailed(details=[{"field": "cursor", "problem": "not a cursor this list gave out"}])
-    envelope.adopt_key(lead.tenant_id, lead.lead_id, lead.wrapped_key)
     page = read_timeline(lead, limit, cursor)
     audit.record(caller.tenant_id, caller.key_id, "lead.timeline.read", lead.lead_id)
     return page
@@ -134,42 +103,21 @@ def _positions(value: Any) -> dict[str, str | None]:
     return {shard: (DONE if position == DONE else _position(position)) for shard, position in value.items()}
 
 
-def _start_key(hash_name: str, hash_value: str, position: str | None) -> dict[str, Any] | None:
-    if position is None:
-        return None
-    return {hash_name: {"S": hash_value}, "list_sk": {"S": position}, "lead_id": {"S": position.split("#")[-1]}}
-
-
-def _live_filter() -> Any:
-    return LeadRecord.wrapped_key.exists() & (LeadRecord.expires_at.does_not_exist()
-                                              | (LeadRecord.expires_at > clock.now()))
-
-
-def _agent_page(caller: Caller, limit: int, position: str | None) -> tuple[list[LeadRecord], str | None]:
-    agent_pk = f"{caller.tenant_id}#{caller.agent_id}"
-    query = LeadRecord.by_agent.query(agent_pk, scan_index_forward=False, limit=limit,
-                                      last_evaluated_key=_start_key("agent_pk", agent_pk, position),
-                                      filter_condition=_live_filter())
-    leads = list(query)
-    return leads, (leads[-1].list_sk if query.last_evaluated_key and leads else None)
+def _agent_page(caller: Caller, limit: int, position: str | None) -> tuple[list[Lead], str | None]:
+    return leads.newest_of_agent(caller.tenant_id, str(caller.agent_id), limit, position)
 
 
 def _tenant_page(
     caller: Caller, limit: int, positions: dict[str, str | None]
-) -> tuple[list[LeadRecord], dict[str, str | None]]:
+) -> tuple[list[Lead], dict[str, str | None]]:
     """Merge the newest ``limit`` leads of every shard; each shard resumes after what it gave."""
-    candidates: list[tuple[str, str, LeadRecord]] = []
+    candidates: list[tuple[str, str, Lead]] = []
     exhausted: dict[str, bool] = {}
     for shard, position in positions.items():
         if position == DONE:
             continue
-        list_pk = f"{caller.tenant_id}#{shard}"
-        query = LeadRecord.by_tenant.query(list_pk, scan_index_forward=False, limit=limit,
-                                           last_evaluated_key=_start_key("list_pk", list_pk, position),
-                                           filter_condition=_live_filter())
-        leads = list(query)
-        exhausted[shard] = query.last_evaluated_key is None
-        candidates += [(lead.list_sk, shard, lead) for lead in leads]
+        page, exhausted[shard] = leads.newest_of_shard(caller.tenant_id, shard, limit, position)
+        candidates += [(leads.position_of(lead), shard, lead) for lead in page]
     candidates.sort(key=lambda entry: entry[0], reverse=True)
     taken = candidates[:limit]
     new_positions = dict(positions)

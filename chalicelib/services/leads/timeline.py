@@ -2,85 +2,100 @@
 
 from __future__ import annotations
 
-import json
-import secrets
-from datetime import datetime
 from typing import Any
 
 from chalicelib import clock
 from chalicelib.services.pagination import decode_cursor, encode_cursor
-from chalicelib.store.base import plain
-from chalicelib.store.models.leads import LeadRecord
-from chalicelib.store.models.timeline import TimelineRecord
-from chalicelib.vault import envelope
+from chalicelib.store import field_work, leads, timeline
+from chalicelib.store.field_work import Call
+from chalicelib.store.leads import Lead
+from chalicelib.store.timeline import Event
+from chalicelib.vault.envelope import SubjectKey
 
 TYPES = ("submission", "call", "consent", "stage_change", "notice", "identity")
+# A timeline position: only the first submission is left to show.
+FIRST_ONLY = "first-only"
 
 
-def new_event(
-    tenant_id: str,
-    owner: str,
-    event_type: str,
-    at: datetime,
-    expires_at: datetime | None,
-    *,
-    info: dict[str, Any] | None = None,
-    sealed_values: dict[str, Any] | None = None,
-    actor_key_id: str | None = None,
-) -> TimelineRecord:
-    """An unsaved event; personal values are sealed under the owner's key, facts stay readable."""
-    event_id = "evt_" + secrets.token_hex(10)
-    sealed = None
-    if sealed_values:
-        sealed = envelope.seal(tenant_id, owner, f"event:{event_id}", json.dumps(sealed_values))
-    return TimelineRecord(
-        owner,
-        f"{clock.sort_stamp(at)}#{event_id}",
-        event_id=event_id,
-        tenant_id=tenant_id,
-        type=event_type,
-        at=at,
-        actor_key_id=actor_key_id,
-        info=info or {},
-        sealed=sealed,
-        expires_at=expires_at,
-    )
-
-
-def event_view(tenant_id: str, event: TimelineRecord) -> dict[str, Any]:
-    info = plain(event.info)
-    view: dict[str, Any] = {"event_id": event.event_id, "type": event.type, "at": clock.iso(event.at), **info}
-    if event.sealed:
-        view["values"] = json.loads(envelope.unseal(tenant_id, event.owner, f"event:{event.event_id}", event.sealed))
+def event_view(key: SubjectKey, event: Event) -> dict[str, Any]:
+    """An event as the contract shows it; its personal values opened with its owner's key."""
+    view: dict[str, Any] = {"event_id": event.event_id, "type": event.type, "at": clock.iso(event.at),
+                            **timeline.info_of(event)}
+    values = timeline.values_of(key, event)
+    if values is not None:
+        view["values"] = values
     return view
 
 
-def read_timeline(lead: LeadRecord, limit: int, cursor: str | None) -> dict[str, Any]:
-    """One page of a lead's events, newest first; the first submission closes the last page."""
-    now = clock.now()
+def read_timeline(lead: Lead, limit: int, cursor: str | None) -> dict[str, Any]:
+    """One page of a lead's events and calls, newest first; the first submission closes the last page.
+
+    Events and calls are two lists sorted alike (``"<time with microseconds>#<id>"``): each is read
+    below the cursor's position and the two are merged. A page stops where either list may still
+    hold unread items, so paging gives every item once; its position is the last item it took.
+    """
     position = decode_cursor(cursor, "timeline")
-    start = {"owner": {"S": lead.lead_id}, "sort_key": {"S": position}} if isinstance(position, str) else None
-    query = TimelineRecord.query(
-        lead.lead_id,
-        scan_index_forward=False,
-        limit=limit,
-        last_evaluated_key=start,
-        filter_condition=TimelineRecord.expires_at.does_not_exist() | (TimelineRecord.expires_at > now),
-    )
-    events = list(query)
-    items = [event_view(lead.tenant_id, event) for event in events]
-    last_key = query.last_evaluated_key
-    if last_key is None and position != "first-only" and len(items) < limit:
-        items.append(first_submission_view(lead))
-        next_cursor = None
-    elif last_key is None:
-        next_cursor = encode_cursor("timeline", "first-only") if position != "first-only" else None
-    else:
-        next_cursor = encode_cursor("timeline", events[-1].sort_key)
-    return {"items": items, "next_cursor": next_cursor}
+    if position == FIRST_ONLY:
+        return {"items": [first_submission_view(lead)], "next_cursor": None}
+    before = position if isinstance(position, str) else None
+    events, events_next = timeline.newest(lead.lead_id, limit, before)
+    calls, calls_next = field_work.newest_of_lead(lead.lead_id, limit, before)
+    # Below the last item read of a list that may hold more, nothing is known yet: the page stops there.
+    horizon = max(filter(None, (events_next, calls_next)), default=None)
+    entries: list[tuple[str, Event | Call]] = [(event.sort_key, event) for event in events]
+    entries += [(field_work.position_of(call), call) for call in calls]
+    entries.sort(key=lambda entry: entry[0], reverse=True)
+    shown_as_calls = _legacy_calls_stored(lead.tenant_id, events)
+    key = leads.key_of(lead)
+    items: list[dict[str, Any]] = []
+    last, taken = None, 0
+    for sort, entry in entries:
+        if len(items) == limit or (horizon is not None and sort < horizon):
+            break
+        last, taken = sort, taken + 1
+        if isinstance(entry, Call):
+            items.append(call_view(entry))
+        elif _legacy_call(entry) not in shown_as_calls:
+            items.append(event_view(key, entry))
+    if horizon is not None or taken < len(entries):
+        return {"items": items, "next_cursor": encode_cursor("timeline", last)}
+    if len(items) < limit:
+        return {"items": [*items, first_submission_view(lead)], "next_cursor": None}
+    return {"items": items, "next_cursor": encode_cursor("timeline", FIRST_ONLY)}
 
 
-def first_submission_view(lead: LeadRecord) -> dict[str, Any]:
-    context = plain(lead.first_submission)
+def is_position(position: object) -> bool:
+    """Whether a timeline cursor's position is one :func:`read_timeline` gives out."""
+    return position == FIRST_ONLY or field_work.is_call_position(position)
+
+
+def call_view(call: Call) -> dict[str, Any]:
+    """A call as a timeline event (the shape ``call`` events had when calls were also written as events)."""
+    return {"event_id": f"call:{call.agent_id}:{call.client_event_id}", "type": "call",
+            "at": clock.iso(call.started_at), "call_id": call.client_event_id, "agent_id": call.agent_id,
+            "direction": call.direction, "status": call.status, "duration_s": int(call.duration_s)}
+
+
+def _legacy_call(event: Event) -> tuple[str, str] | None:
+    """The ``(agent_id, call_id)`` a ``call`` event stands for (such events were written until calls got
+    their index by lead)."""
+    info = timeline.info_of(event)
+    if event.type != "call" or not info.get("agent_id") or not info.get("call_id"):
+        return None
+    return str(info["agent_id"]), str(info["call_id"])
+
+
+def _legacy_calls_stored(tenant_id: str, events: list[Event]) -> set[tuple[str, str]]:
+    """The calls of these old ``call`` events that the calls list shows too, so each shows once.
+
+    Decided per call, not per page, so a call and its old event on two pages still show once; costs
+    one read, and only on pages holding old ``call`` events.
+    """
+    pairs = [pair for pair in map(_legacy_call, events) if pair is not None]
+    return field_work.stored_pairs(tenant_id, pairs) if pairs else set()
+
+
+def first_submission_view(lead: Lead) -> dict[str, Any]:
+    context = leads.first_submission_of(lead)
     return {"event_id": f"first-{lead.lead_id}", "type": "submission", "at": clock.iso(lead.created_at),
             "source": lead.source, "first": True, **context}

@@ -13,14 +13,13 @@ from typing import Annotated, Any
 from pydantic import Field, StrictBool, StringConstraints, model_validator
 
 from chalicelib import clock
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.errors import AlreadyExpired, NotFound
 from chalicelib.services import audit
 from chalicelib.services.leads.reading import LEAD_ID
-from chalicelib.services.tenants.tenancy import DEFAULT_RETENTION_DAYS, require_tenant
+from chalicelib.services.tenants.tenancy import all_retention_days, require_tenant
 from chalicelib.services.validation import StrictInput, parse_input
-from chalicelib.store.base import plain
-from chalicelib.store.models.leads import LeadRecord, list_key
-from chalicelib.store.models.tenants import TenantRecord
+from chalicelib.store import leads, tenants
+from chalicelib.store.leads import Lead
 
 MAX_DAYS = 3650
 MIN_AUDIT_DAYS = 365
@@ -49,14 +48,11 @@ class SetRetentionInput(StrictInput):
 def set_retention(payload: object) -> dict[str, Any]:
     data = parse_input(SetRetentionInput, payload)
     tenant = require_tenant(data.tenant_id)
-    current = plain(tenant.retention_days)
-    days = {**DEFAULT_RETENTION_DAYS, **current, **data.days.model_dump(exclude_none=True)}
-    actions = [TenantRecord.retention_days.set(days)]
-    if days["leads"] != {**DEFAULT_RETENTION_DAYS, **current}["leads"]:
-        # Existing leads are re-dated by the next purge (see chalicelib.services.retention.purge).
-        actions += [TenantRecord.redate_pending.set(True), TenantRecord.redate_positions.remove()]
-    tenant.update(actions=actions)
-    audit.record(data.tenant_id, audit.OPERATOR, "tenant.set_retention", data.tenant_id)
+    current = all_retention_days(tenant)
+    days = {**current, **data.days.model_dump(exclude_none=True)}
+    # Existing leads are re-dated by the next purge (see chalicelib.services.retention.purge).
+    tenants.set_retention(tenant, days, redate=days["leads"] != current["leads"])
+    audit.record(tenant, audit.OPERATOR, "tenant.set_retention", data.tenant_id)
     return {"tenant_id": data.tenant_id, "days": days}
 
 
@@ -76,35 +72,24 @@ class LegalHoldInput(StrictInput):
 def legal_hold(payload: object) -> dict[str, Any]:
     """Suspend (or resume) a lead's retention clock and forbid its erasure while held."""
     data = parse_input(LegalHoldInput, payload)
-    require_tenant(data.tenant_id)
+    tenant = require_tenant(data.tenant_id)
     lead = _lead(data.tenant_id, data.lead_id)
     now = clock.now()
     if data.on and not lead.legal_hold:
         remaining = int((lead.expires_at - now).total_seconds()) if lead.expires_at else None
         if remaining is not None and remaining <= 0:
-            raise Conflict("The lead has already expired.", code="expired")
-        lead.update(actions=[LeadRecord.legal_hold.set(True), LeadRecord.legal_hold_reason.set(data.reason),
-                             LeadRecord.held_remaining_s.set(remaining), LeadRecord.expires_at.remove(),
-                             LeadRecord.list_sk.set(list_key(lead.lead_id, None))])
+            raise AlreadyExpired()
+        leads.hold(lead, str(data.reason), remaining)  # type: ignore[arg-type]
     elif not data.on and lead.legal_hold:
-        resumed = now + timedelta(seconds=int(lead.held_remaining_s or 0))
-        lead.update(actions=[LeadRecord.legal_hold.remove(), LeadRecord.legal_hold_reason.remove(),
-                             LeadRecord.held_remaining_s.remove(), LeadRecord.expires_at.set(resumed),
-                             LeadRecord.list_sk.set(list_key(lead.lead_id, resumed))])
-    audit.record(data.tenant_id, audit.OPERATOR, "lead.legal_hold." + ("on" if data.on else "off"), lead.lead_id)
+        leads.release_hold(lead, now + timedelta(seconds=int(lead.held_remaining_s or 0)))
+    audit.record(tenant, audit.OPERATOR, "lead.legal_hold." + ("on" if data.on else "off"), lead.lead_id)
     return {"lead_id": lead.lead_id, "on": data.on,
             "expires_at": clock.iso(lead.expires_at) if lead.expires_at else None}
 
 
-def _lead(tenant_id: str, lead_id: str) -> LeadRecord:
-    from chalicelib.services.leads.reading import is_live
-
-    if not LEAD_ID.match(lead_id):
-        raise NotFound("No such lead.")
-    try:
-        lead = LeadRecord.get(lead_id, consistent_read=True)
-    except LeadRecord.DoesNotExist:
-        raise NotFound("No such lead.") from None
-    if lead.tenant_id != tenant_id or not (lead.legal_hold or is_live(lead)):
+def _lead(tenant_id: str, lead_id: str) -> Lead:
+    """The tenant's lead, live or held (a held lead may have passed its old expiry); else ``not_found``."""
+    lead = leads.get(lead_id) if LEAD_ID.match(lead_id) else None
+    if lead is None or lead.tenant_id != tenant_id or not (lead.legal_hold or leads.is_live(lead)):
         raise NotFound("No such lead.")
     return lead

@@ -2,7 +2,7 @@
 
 Phases are recorded on the request, and every phase is safe to run again, so a run cut short
 by the Lambda's deadline (or a crash) simply continues on the next tick:
-``locate`` (and suppress) -> ``shred`` -> ``delete`` -> completed (the person is told).
+``locate`` (and suppress) -> ``shred`` -> ``delete`` -> completed (the person is told, by the worker).
 The suppression list is written first, so a submission racing the erasure never revives marketing.
 """
 
@@ -10,99 +10,84 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from typing import Literal
 
 from chalicelib import clock
-from chalicelib.services.leads.removal import delete_events, delete_leads, shred
+from chalicelib.services.leads.removal import delete_calls, delete_events, delete_leads
 from chalicelib.services.rights.locate import find_person
-from chalicelib.store.base import plain
-from chalicelib.store.batch import get_all, write_all
-from chalicelib.store.models.claims import ClaimRecord, SuppressionRecord, claim_key, suppression_key
-from chalicelib.store.models.leads import LeadRecord
-from chalicelib.store.models.privacy import PrivacyRequestRecord
+from chalicelib.store import consents, leads, privacy
+from chalicelib.store.privacy import PrivacyRequest
 
 HasTime = Callable[[], bool]
+# Where a run leaves an erasure: refused by a legal hold, cut short by the deadline, or done.
+Progress = Literal["held", "unfinished", "erased"]
 
 
-def run_erasure(record: PrivacyRequestRecord, has_time: HasTime) -> bool:
-    """Advance the erasure as far as time allows; True once it is final."""
-    from chalicelib.services.rights.worker import finish, reject
-
-    if record.phase in (None, "locate") and not _locate(record):
-        reject(record, "legal_hold")
-        return True
-    if record.phase == "shred":
-        _shred(record)
-    if record.phase == "delete" and not _delete(record, has_time):
-        return False
-    finish(record)
-    return True
+def run_erasure(request: PrivacyRequest, has_time: HasTime) -> Progress:
+    """Advance the erasure as far as time allows."""
+    if request.phase in (None, "locate") and not _locate(request):
+        return "held"
+    if request.phase == "shred":
+        _shred(request)
+    if request.phase == "delete" and not _delete(request, has_time):
+        return "unfinished"
+    return "erased"
 
 
-def _refs(record: PrivacyRequestRecord) -> dict[str, str]:
-    return dict(ref.split(":", 1) for ref in record.person_refs or [record.identifier_ref])
-
-
-def _locate(record: PrivacyRequestRecord) -> bool:
+def _locate(request: PrivacyRequest) -> bool:
     """Fix the plan (leads, identifiers); False if a legal hold forbids the erasure.
 
     Timeline events are counted as they are deleted, so each is read once, not twice.
     """
-    kind, ref = record.identifier_ref.split(":", 1)
-    person = find_person(record.tenant_id, kind, ref)
+    kind, ref = privacy.identifier_of(request)
+    person = find_person(request.tenant_id, kind, ref)
     if any(lead.legal_hold for lead in person.leads):
         return False
     counts: Counter[str] = Counter(leads=len(person.leads))
-    counts["identity_claims"] = len(person.claim_keys()) if person.leads else 0
+    counts["identity_claims"] = len(person.identifiers) if person.leads else 0
     counts["idempotency_records"] = sum(len(lead.idempotency_refs or ()) + len(lead.confirm_refs or ())
                                         for lead in person.leads)
-    _suppress(record.tenant_id, person.identifiers)
-    record.update(actions=[
-        PrivacyRequestRecord.phase.set("shred"),
-        PrivacyRequestRecord.lead_ids.set([lead.lead_id for lead in person.leads]),
-        PrivacyRequestRecord.person_refs.set([f"{k}:{v}" for k, v in sorted(person.identifiers.items())]),
-        PrivacyRequestRecord.receipt.set({k: int(v) for k, v in counts.items()}),
-    ])
+    # A keyed hash of each identifier goes on the suppression list: marketing never resumes.
+    leads.suppress(request.tenant_id, person.identifiers, clock.now())
+    privacy.plan_erasure(request, person.lead_ids, person.identifiers, {k: int(v) for k, v in counts.items()})
     return True
 
 
-def _shred(record: PrivacyRequestRecord) -> None:
+def _shred(request: PrivacyRequest) -> None:
     """Crypto-shredding: remove each lead's data key, so every sealed copy, backups too, is unreadable."""
-    for lead_id in record.lead_ids:
-        shred(record.tenant_id, lead_id)
-    record.update(actions=[PrivacyRequestRecord.phase.set("delete")])
+    for lead_id in privacy.lead_ids_of(request):
+        leads.shred(request.tenant_id, lead_id)
+    privacy.set_phase(request, "delete")
 
 
-def _delete(record: PrivacyRequestRecord, has_time: HasTime) -> bool:
+def _delete(request: PrivacyRequest, has_time: HasTime) -> bool:
     """Delete calls, timeline events, claims, idempotency records, then the leads; False when out of time."""
-    refs = _refs(record)
-    owners = [*record.lead_ids, *(f"subject#{record.tenant_id}#{k}#{v}" for k, v in sorted(refs.items()))]
-    for owner in owners:
-        erased = delete_events(record.tenant_id, owner, has_time)
+    refs = privacy.person_refs_of(request)
+    lead_ids = privacy.lead_ids_of(request)
+    subjects = [consents.subject_owner(request.tenant_id, kind, ref) for kind, ref in sorted(refs.items())]
+    for owner in [*lead_ids, *subjects]:
+        if owner in lead_ids:
+            if not has_time():
+                return False
+            _count(request, delete_calls(owner))
+        erased = delete_events(owner, has_time)
         if erased is None:
             return False
-        if erased:
-            _count(record, erased)
+        _count(request, erased)
     if not has_time():
         return False
-    leads = list(LeadRecord.batch_get(record.lead_ids, consistent_read=True)) if record.lead_ids else []
+    removed = list(leads.many(lead_ids).values())
     # Only claims still naming an erased lead: a submission racing the erasure may own one by now.
-    keys = [claim_key(record.tenant_id, kind, ref) for kind, ref in refs.items()]
-    claims = [claim for claim in get_all([(ClaimRecord, pk) for pk in keys]).values()
-              if isinstance(claim, ClaimRecord) and claim.lead_id in record.lead_ids]
-    delete_leads(leads, claims)
-    record.update(actions=[PrivacyRequestRecord.phase.set("notify")])
+    claims = [claim for claim in leads.look_up(request.tenant_id, refs).claims.values() if claim.lead_id in lead_ids]
+    delete_leads(removed, claims)
+    privacy.set_phase(request, "notify")
     return True
 
 
-def _count(record: PrivacyRequestRecord, erased: Counter[str]) -> None:
+def _count(request: PrivacyRequest, erased: Counter[str]) -> None:
     """Add what a chunk erased to the receipt (a crash right before this misses one chunk's count)."""
-    receipt = Counter(plain(record.receipt))
+    if not erased:
+        return
+    receipt = Counter(privacy.receipt_of(request))
     receipt.update(erased)
-    record.update(actions=[PrivacyRequestRecord.receipt.set({k: int(v) for k, v in receipt.items()})])
-
-
-def _suppress(tenant_id: str, identifiers: dict[str, str]) -> None:
-    """A keyed hash of each identifier goes on the suppression list: marketing never resumes."""
-    now = clock.now()
-    write_all([SuppressionRecord(suppression_key(tenant_id, kind, ref), added_at=now)
-               for kind, ref in identifiers.items() if kind in ("phone", "email")])
+    privacy.set_receipt(request, {k: int(v) for k, v in receipt.items()})

@@ -16,7 +16,8 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.errors import Unauthorized
-from chalicelib.store.models.claims import OneTimeTokenRecord, one_time_key, spend_token
+from chalicelib.store import tokens
+from chalicelib.store.tokens import Token
 
 CONFIRM = "confirm"
 DOWNLOAD = "download"
@@ -27,13 +28,10 @@ def _hash(token: str) -> str:
     return urlsafe_b64encode(hashlib.sha256(token.encode()).digest()).decode().rstrip("=")
 
 
-def issue(tenant_id: str, purpose: str, target: dict[str, Any], lifetime: timedelta) -> tuple[str, OneTimeTokenRecord]:
+def issue(tenant_id: str, purpose: str, target: dict[str, Any], lifetime: timedelta) -> tuple[str, Token]:
     """A new token and its (unsaved) record, so callers can batch it with their own writes."""
     token = secrets.token_urlsafe(16)
-    record = OneTimeTokenRecord(one_time_key(_hash(token)), tenant_id=tenant_id, purpose=purpose,
-                                target=_target_json(target),
-                                expires_at=clock.now() + lifetime)
-    return token, record
+    return token, tokens.issue(_hash(token), tenant_id, purpose, _target_json(target), clock.now() + lifetime)
 
 
 def spend(
@@ -46,8 +44,8 @@ def spend(
     """
     if not isinstance(token, str) or not 16 <= len(token) <= _MAX_TOKEN_LENGTH or not token.isascii():
         raise Unauthorized(invalid)
-    record = spend_token(one_time_key(_hash(token)), secrets.token_hex(8), purpose, clock.now(),
-                         _target_json(expect) if expect is not None else None)
+    record = tokens.spend(_hash(token), secrets.token_hex(8), purpose, clock.now(),
+                          _target_json(expect) if expect is not None else None)
     if record is None:
         raise Unauthorized(invalid)
     return {"tenant_id": record.tenant_id, **json.loads(record.target)}

@@ -26,11 +26,3 @@ class ApiKeyRecord(LeadVaultModel):
     created_at = UTCDateTimeAttribute()
     revoked_at = UTCDateTimeAttribute(null=True)
     expires_at = ExpiresAtAttribute(null=True)
-
-
-def get_key(key_id: str) -> ApiKeyRecord | None:
-    """Read strongly consistent, so a revocation is seen by the very next request."""
-    try:
-        return ApiKeyRecord.get(key_id, consistent_read=True)
-    except ApiKeyRecord.DoesNotExist:
-        return None

@@ -51,45 +51,6 @@ class IdempotencyRecord(LeadVaultModel):
     expires_at = ExpiresAtAttribute()
 
 
-def claim_key(tenant_id: str, kind: str, blind_index: str) -> str:
-    return f"{tenant_id}#{kind}#{blind_index}"
-
-
-def take_claim(pk: str, lead_id: str, holder: str | None = None) -> bool:
-    """Claim ``pk`` for ``lead_id`` if it is free, already the lead's, or (given) still ``holder``'s."""
-    from pynamodb.exceptions import PutError
-
-    condition = ClaimRecord.pk.does_not_exist() | (ClaimRecord.lead_id == lead_id)
-    if holder is not None:
-        condition = ClaimRecord.lead_id == holder
-    try:
-        ClaimRecord(pk, lead_id=lead_id).save(condition=condition)
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-def claim_holder(pk: str) -> str | None:
-    """The lead a claim names, or None when there is no claim."""
-    try:
-        return ClaimRecord.get(pk, consistent_read=True).lead_id
-    except ClaimRecord.DoesNotExist:
-        return None
-
-
-def release_claim(pk: str, lead_id: str) -> None:
-    """Delete the claim if it still names ``lead_id`` (another lead's claim is left alone)."""
-    from pynamodb.exceptions import DeleteError
-
-    try:
-        ClaimRecord(pk).delete(condition=ClaimRecord.lead_id == lead_id)
-    except DeleteError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
-
-
 class SuppressionRecord(LeadVaultModel):
     """A keyed hash of an erased person's phone or e-mail: marketing to it never resumes.
 
@@ -105,10 +66,6 @@ class SuppressionRecord(LeadVaultModel):
     # "<tenant_id>#suppressed#<phone|email>#<blind index>"
     pk = UnicodeAttribute(hash_key=True)
     added_at = UTCDateTimeAttribute()
-
-
-def suppression_key(tenant_id: str, kind: str, blind_index: str) -> str:
-    return f"{tenant_id}#suppressed#{kind}#{blind_index}"
 
 
 class RateCounterRecord(LeadVaultModel):
@@ -156,10 +113,6 @@ class CorsOriginRecord(LeadVaultModel):
     key_ids = UnicodeSetAttribute(null=True)
 
 
-def cors_key(origin: str) -> str:
-    return f"cors#{origin}"
-
-
 class OneTimeTokenRecord(LeadVaultModel):
     """A single-use token sent to a person (a confirmation link, a download link); only its hash is kept.
 
@@ -180,33 +133,3 @@ class OneTimeTokenRecord(LeadVaultModel):
     target = UnicodeAttribute()  # JSON
     spent_by = UnicodeAttribute(null=True)
     expires_at = ExpiresAtAttribute()
-
-
-def one_time_key(token_hash: str) -> str:
-    return f"otk#{token_hash}"
-
-
-def spend_token(pk: str, nonce: str, purpose: str, now: object, target: str | None = None) -> OneTimeTokenRecord | None:
-    """Mark a live, unspent token of ``purpose`` (and ``target``, when given) spent by ``nonce``.
-
-    Returns the record, or None when refused. A refusal caused by the SDK retrying our own applied
-    update (the stored nonce is ours) counts as spent by us.
-    """
-    from pynamodb.exceptions import UpdateError
-
-    record = OneTimeTokenRecord(pk)
-    condition = (OneTimeTokenRecord.pk.exists() & OneTimeTokenRecord.spent_by.does_not_exist()
-                 & (OneTimeTokenRecord.purpose == purpose) & (OneTimeTokenRecord.expires_at > now))
-    if target is not None:
-        condition &= OneTimeTokenRecord.target == target
-    try:
-        record.update(actions=[OneTimeTokenRecord.spent_by.set(nonce)], condition=condition)
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        try:
-            record = OneTimeTokenRecord.get(pk, consistent_read=True)
-        except OneTimeTokenRecord.DoesNotExist:
-            return None
-        return record if record.spent_by == nonce else None
-    return record

@@ -7,9 +7,6 @@ consents) wherever copies of it are.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
@@ -21,7 +18,6 @@ from pynamodb.attributes import (
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from chalicelib import clock
 from chalicelib.store.base import LeadVaultModel
 from chalicelib.store.ttl import ExpiresAtAttribute
 
@@ -111,86 +107,3 @@ class LeadRecord(LeadVaultModel):
 
     by_tenant = TenantListIndex()
     by_agent = AgentListIndex()
-
-
-HELD = "9999-12-31T23:59:59.999999Z"
-
-
-def list_key(lead_id: str, expires_at: datetime | None) -> str:
-    """The list and purge order of a lead: its expiry (held leads, without one, sort last)."""
-    when = clock.sort_stamp(expires_at) if expires_at else HELD
-    return f"{when}#{lead_id}"
-
-
-def update_at_version(lead: LeadRecord, actions: list[Any]) -> bool:
-    """Apply ``actions`` (and the next version) if the lead is still at the version read; False when
-    another write came first, so the caller reads again or reports the conflict."""
-    from pynamodb.exceptions import UpdateError
-
-    try:
-        lead.update(actions=[*actions, LeadRecord.version.set(lead.version + 1)],
-                    condition=LeadRecord.version == lead.version)
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-def renew_expiry(lead: LeadRecord, expires_at: datetime, now: datetime) -> list[Any]:
-    """The update actions that restart a lead's retention clock; a held lead banks it until release."""
-    if lead.legal_hold:
-        return [LeadRecord.held_remaining_s.set(max(0, int((expires_at - now).total_seconds())))]
-    return [LeadRecord.expires_at.set(expires_at), LeadRecord.list_sk.set(list_key(lead.lead_id, expires_at))]
-
-
-def list_shard(lead_id: str) -> int:
-    return int(lead_id[-2:], 16) % LIST_SHARDS
-
-
-
-
-def update_if_unchanged(changes: list[tuple[LeadRecord, dict[str, datetime]]]) -> list[LeadRecord]:
-    """Set the clocks of many leads, 25 a call (PartiQL), each only if its version is as read.
-
-    Returns the leads that changed meanwhile (their statement was refused), for the caller to retry.
-    """
-    from chalicelib.store.batch import execute_statements
-
-    table = LeadRecord.Meta.table_name
-    statements = []
-    for lead, values in changes:
-        movable: list[tuple[Any, dict[str, str]]] = [
-            (LeadRecord.last_contacted_at, {"S": LeadRecord.last_contacted_at.serialize(values["last_contacted_at"])}),
-            (LeadRecord.last_activity_at, {"S": LeadRecord.last_activity_at.serialize(values["last_activity_at"])}),
-        ]
-        if lead.legal_hold:  # a held lead's clock is banked, not set (see renew_expiry)
-            banked = max(0, int((values["expires_at"] - values["last_activity_at"]).total_seconds()))
-            movable.append((LeadRecord.held_remaining_s, {"N": str(banked)}))
-        else:
-            movable += [(LeadRecord.expires_at, {"N": LeadRecord.expires_at.serialize(values["expires_at"])}),
-                        (LeadRecord.list_sk, {"S": list_key(lead.lead_id, values["expires_at"])})]
-        assignments = ", ".join(f"{attribute.attr_name}=?" for attribute, _ in movable)
-        parameters = [value for _, value in movable] + [{"S": lead.lead_id}, {"N": str(lead.version)}]
-        # Only our own table and attribute names are interpolated; every value is a parameter.
-        statement = f'UPDATE "{table}" SET {assignments} WHERE lead_id=? AND version=?'  # noqa: S608
-        statements.append({"Statement": statement,
-                           "Parameters": parameters})
-    refused = execute_statements(statements)
-    return [changes[index][0] for index in refused]
-
-
-def set_expiry_if_unchanged(changes: list[tuple[LeadRecord, datetime]]) -> list[LeadRecord]:
-    """Re-date many leads, 25 a call, each only if unchanged since read; returns those refused."""
-    from chalicelib.store.batch import execute_statements
-
-    table = LeadRecord.Meta.table_name
-    statements = []
-    for lead, expires_at in changes:
-        statement = (f'UPDATE "{table}" SET {LeadRecord.expires_at.attr_name}=?, {LeadRecord.list_sk.attr_name}=? '  # noqa: S608
-                     "WHERE lead_id=? AND version=?")
-        statements.append({"Statement": statement, "Parameters": [
-            {"N": LeadRecord.expires_at.serialize(expires_at)}, {"S": list_key(lead.lead_id, expires_at)},
-            {"S": lead.lead_id}, {"N": str(lead.version)}]})
-    refused = execute_statements(statements)
-    return [changes[index][0] for index in refused]

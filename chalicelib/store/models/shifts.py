@@ -27,7 +27,3 @@ class ShiftRecord(LeadVaultModel):
     # Rounded to two decimals (about a kilometre).
     location = MapAttribute(null=True)
     expires_at = ExpiresAtAttribute(null=True)
-
-
-def agent_key(tenant_id: str, agent_id: str) -> str:
-    return f"{tenant_id}#{agent_id}"

@@ -51,9 +51,3 @@ class TenantRecord(LeadVaultModel):
     # Set only when a tenant is offboarded; every table carries the TTL attribute all the same.
     expires_at = ExpiresAtAttribute(null=True)
 
-
-def get_tenant(tenant_id: str) -> TenantRecord | None:
-    try:
-        return TenantRecord.get(tenant_id)
-    except TenantRecord.DoesNotExist:
-        return None

@@ -1,0 +1,245 @@
+"""The privacy-requests repository: access and erasure requests, their work queue, and access exports.
+
+It owns the request item's formats (the work shards and their positions, ``<kind>:<blind index>``
+identifier references, the ``export#`` key), the request's own data key (it seals the
+requester's identifier and the export), and the conditional writes of the request's lifecycle,
+which come back as ``True``/``False``. Services read :class:`PrivacyRequest` items and never
+build one or an update.
+
+Every write here is a single-item call: the worker's IAM policy allows no batch on this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.logs import log_exception
+from chalicelib.store.base import plain
+from chalicelib.store.conditional import applied
+from chalicelib.store.models.privacy import WORK_SHARDS, ExportRecord, PrivacyRequestRecord
+from chalicelib.vault.envelope import SubjectKey, SubjectKeyMissing, destroy_subject, new_subject, stored_key
+
+# What services hold: a request and an export as read (attributes to read, never to set).
+PrivacyRequest = PrivacyRequestRecord
+Export = ExportRecord
+
+IDENTIFIER = "identifier"
+EXPORT = "export"
+
+__all__ = ["WORK_SHARDS", "Export", "PrivacyRequest"]
+
+
+# --- keys and formats ---------------------------------------------------------------------
+
+def _work_keys(request_id: str, due_at: datetime) -> tuple[str, str]:
+    """The open-requests index position: a shard from the id, then due date order."""
+    return f"work#{int(request_id[-2:], 16) % WORK_SHARDS}", f"{clock.sort_stamp(due_at)}#{request_id}"
+
+
+def _export_key(request_id: str) -> str:
+    return f"export#{request_id}"
+
+
+def _ref(kind: str, ref: str) -> str:
+    return f"{kind}:{ref}"
+
+
+def _parse(reference: str) -> tuple[str, str]:
+    kind, ref = reference.split(":", 1)
+    return kind, ref
+
+
+def _key_of(request: PrivacyRequest) -> SubjectKey:
+    """The request's own data key (in the person-keys table): it seals the requester's identifier and the export."""
+    return stored_key(request.tenant_id, request.request_id)
+
+
+def identifier_of(request: PrivacyRequest) -> tuple[str, str]:
+    """``(kind, blind index)`` of the identifier the request was filed with (it outlives the request's key)."""
+    return _parse(request.identifier_ref)
+
+
+def person_refs_of(request: PrivacyRequest) -> dict[str, str]:
+    """Every identifier of the person being erased, by kind (the filed one until the plan is fixed)."""
+    return dict(_parse(reference) for reference in request.person_refs or [request.identifier_ref])
+
+
+def receipt_of(request: PrivacyRequest) -> dict[str, int]:
+    return {name: int(count) for name, count in plain(request.receipt).items()}
+
+
+def lead_ids_of(request: PrivacyRequest) -> list[str]:
+    return list(request.lead_ids or [])
+
+
+# --- reading ------------------------------------------------------------------------------
+
+def get(request_id: str) -> PrivacyRequest | None:
+    """The request (strongly consistent); None when there is none."""
+    try:
+        return PrivacyRequestRecord.get(request_id, consistent_read=True)
+    except PrivacyRequestRecord.DoesNotExist:
+        return None
+
+
+def open_request_ids() -> Iterator[str]:
+    """Ids of requests with work left, shard by shard, soonest due first within a shard."""
+    for shard in range(WORK_SHARDS):
+        for item in PrivacyRequestRecord.open_requests.query(f"work#{shard}"):
+            yield item.request_id
+
+
+def open_identifier(request: PrivacyRequest) -> str | None:
+    """The requester's e-mail or phone, opened; None once it (or the request's key) is shredded."""
+    if not request.identifier_sealed:
+        return None
+    try:
+        return _key_of(request).unseal(IDENTIFIER, request.identifier_sealed)
+    except SubjectKeyMissing:
+        return None
+
+
+# --- writing ------------------------------------------------------------------------------
+
+def create(
+    request_id: str,
+    tenant_id: str,
+    *,
+    request_type: str,
+    kind: str,  # of the identifier given: email or phone
+    identifier: str,  # normalised
+    identifier_ref: str,  # its blind index
+    channel: str,
+    created_by_key_id: str,
+    verified_by_admin: bool,
+    now: datetime,
+    due_at: datetime,
+    expires_at: datetime,
+    code_hash: str | None = None,
+    code_expires_at: datetime | None = None,
+) -> PrivacyRequest:
+    """Store a new request on the work queue; the identifier is sealed under a key minted for the request alone."""
+    key = new_subject(tenant_id, subject_id=request_id).key
+    work_pk, work_sk = _work_keys(request_id, due_at)
+    request = PrivacyRequestRecord(
+        request_id,
+        tenant_id=tenant_id,
+        type=request_type,
+        status="verified" if verified_by_admin else "pending_verification",
+        channel=channel,
+        identifier_sealed=key.seal(IDENTIFIER, identifier),
+        identifier_ref=_ref(kind, identifier_ref),
+        created_by_key_id=created_by_key_id,
+        verified_by_admin=verified_by_admin,
+        created_at=now,
+        due_at=due_at,
+        verified_at=now if verified_by_admin else None,
+        code_hash=code_hash,
+        code_expires_at=code_expires_at,
+        work_pk=work_pk,
+        work_sk=work_sk,
+        expires_at=expires_at,
+    )
+    request.save()
+    return request
+
+
+def count_attempt(request: PrivacyRequest, max_attempts: int) -> bool:
+    """Count one code attempt if the request still waits for its code and has attempts left; False if not.
+    ``request.attempts`` is the new count afterwards."""
+    return applied(request.update, actions=[PrivacyRequestRecord.attempts.add(1)],
+                   condition=(PrivacyRequestRecord.attempts < max_attempts)
+                   & (PrivacyRequestRecord.status == "pending_verification"))
+
+
+def mark_verified(request: PrivacyRequest, now: datetime) -> bool:
+    """The code was right: verified (and its hash dropped), unless the request moved on meanwhile (False)."""
+    return applied(request.update, actions=[PrivacyRequestRecord.status.set("verified"),
+                                            PrivacyRequestRecord.verified_at.set(now),
+                                            PrivacyRequestRecord.code_hash.remove()],
+                   condition=PrivacyRequestRecord.status == "pending_verification")
+
+
+def start(request: PrivacyRequest) -> None:
+    """The worker takes a verified request on."""
+    request.update(actions=[PrivacyRequestRecord.status.set("in_progress")])
+
+
+def set_rejection(request: PrivacyRequest, reason: str) -> None:
+    request.update(actions=[PrivacyRequestRecord.rejection_reason.set(reason)])
+
+
+def plan_erasure(request: PrivacyRequest, lead_ids: list[str], refs: dict[str, str], receipt: dict[str, int]) -> None:
+    """Fix what the erasure covers (leads, the person's identifiers, the counts so far); next phase: shred."""
+    request.update(actions=[
+        PrivacyRequestRecord.phase.set("shred"),
+        PrivacyRequestRecord.lead_ids.set(lead_ids),
+        PrivacyRequestRecord.person_refs.set([_ref(kind, ref) for kind, ref in sorted(refs.items())]),
+        PrivacyRequestRecord.receipt.set(receipt),
+    ])
+
+
+def set_phase(request: PrivacyRequest, phase: str) -> None:
+    request.update(actions=[PrivacyRequestRecord.phase.set(phase)])
+
+
+def set_receipt(request: PrivacyRequest, receipt: dict[str, int], phase: str | None = None) -> None:
+    """Replace the receipt's counts (and move to ``phase``, when given)."""
+    actions: list[Any] = [PrivacyRequestRecord.receipt.set(receipt)]
+    if phase is not None:
+        actions.append(PrivacyRequestRecord.phase.set(phase))
+    request.update(actions=actions)
+
+
+def close(request: PrivacyRequest, status: str, now: datetime) -> None:
+    """Final status; off the work queue, and what identified the person on the request is removed."""
+    request.update(actions=[
+        PrivacyRequestRecord.status.set(status),
+        PrivacyRequestRecord.completed_at.set(now),
+        PrivacyRequestRecord.identifier_sealed.remove(),
+        PrivacyRequestRecord.person_refs.remove(),
+        PrivacyRequestRecord.lead_ids.remove(),
+        PrivacyRequestRecord.code_hash.remove(),
+        PrivacyRequestRecord.phase.set("done"),
+        PrivacyRequestRecord.work_pk.remove(),
+        PrivacyRequestRecord.work_sk.remove(),
+    ])
+
+
+def shred_key(request: PrivacyRequest) -> bool:
+    """Crypto-shred the request's own key; a key already gone is no error (the delete is unconditional).
+
+    False when DynamoDB refused the delete (throttled, say): logged as an error here, for the caller to count.
+    """
+    from pynamodb.exceptions import DeleteError
+
+    try:
+        destroy_subject(request.tenant_id, request.request_id)
+    except DeleteError as error:
+        log_exception("privacy_request_key_not_shredded", error, request_id=request.request_id)
+        return False
+    return True
+
+
+# --- exports ------------------------------------------------------------------------------
+
+def save_export(request: PrivacyRequest, data: bytes, expires_at: datetime) -> None:
+    """Store an access request's export, sealed under the request's own key."""
+    ExportRecord(_export_key(request.request_id), tenant_id=request.tenant_id,
+                 sealed=_key_of(request).seal_bytes(EXPORT, data), expires_at=expires_at).save()
+
+
+def live_export(request: PrivacyRequest) -> Export | None:
+    """The request's export while it lasts; None when there is none or it has expired."""
+    try:
+        export = ExportRecord.get(_export_key(request.request_id), consistent_read=True)
+    except ExportRecord.DoesNotExist:
+        return None
+    return export if export.expires_at > clock.now() else None
+
+
+def open_export(request: PrivacyRequest, export: Export) -> bytes:
+    return _key_of(request).unseal_bytes(EXPORT, export.sealed)
