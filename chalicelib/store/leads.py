@@ -421,12 +421,6 @@ def update(lead: Lead, changes: LeadChanges) -> bool:
                    condition=LeadRecord.version == lead.version)
 
 
-def update_write(lead: Lead, changes: LeadChanges) -> Guarded:
-    """The changes as one write of an atomic commit, refused (label ``lead``) if the lead moved on."""
-    actions = [*changes.actions(lead), LeadRecord.version.set(lead.version + 1)]
-    return atomic.update(lead, actions, LeadRecord.version == lead.version, label="lead")
-
-
 def creation_writes(new: NewLead, claims: dict[str, str | None]) -> list[Guarded]:
     """A new lead and its identity claims as writes of an atomic commit.
 

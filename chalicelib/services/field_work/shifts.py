@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from chalicelib import clock
-from chalicelib.errors import Conflict
+from chalicelib.errors import NoOpenShift, ShiftOpen
 from chalicelib.services.access.auth import Caller
 from chalicelib.services.tenants.tenancy import Tenant, expiry, require_tenant
 from chalicelib.services.validation import StrictInput, parse_input
@@ -52,7 +52,7 @@ def start_shift(caller: Caller, body: dict[str, Any]) -> dict[str, str]:
     now = clock.now()
     tenant = require_tenant(caller.tenant_id)
     if _open_shift(caller, tenant, now) is not None:
-        raise Conflict("A shift is already open; end it first.", code="shift_open")
+        raise ShiftOpen()
     location = None
     if data.location:
         lat, lng = round_location(data.location.lat, data.location.lng)
@@ -66,7 +66,7 @@ def end_shift(caller: Caller) -> dict[str, str]:
     now = clock.now()
     shift = _open_shift(caller, require_tenant(caller.tenant_id), now)
     if shift is None or not field_work.close_shift(shift, now, "agent"):
-        raise Conflict("There is no open shift to end.", code="no_open_shift")
+        raise NoOpenShift()
     return {"shift_id": shift.shift_id, "ended_at": clock.iso(now)}
 
 

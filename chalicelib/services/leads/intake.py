@@ -3,9 +3,11 @@
 A new lead costs two DynamoDB calls after authentication: one consistent batch read (identity
 claims, suppression and the idempotency record) and one transaction holding everything: the
 claims (conditional, which settles races between concurrent submissions of the same person),
-the lead, its events, the recorded answer and the request's budgets. Nothing is ever
-half-written. A submission that matches an existing lead merges into it the same way, its
-update conditional on the lead's version.
+the lead, its events, the recorded answer, the request's budgets and its links' message budgets.
+Nothing of a new lead is ever half-written. A submission that matches an existing lead merges
+into it with optimistic locking (an update conditional on the lead's version, then one batch);
+its budgets are spent once before, outside the update, because a burst of one person's
+submissions all race for the same lead and a lost round should cost no counter writes.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from chalicelib.vault.minimise import browser_and_os, truncate_ip
 
 ROUTE = "POST /v1/leads"
 ADULT_AGE = 18
-MAX_ROUNDS = 24
+SETTLE_WITHIN_S = 20.0  # well inside API Gateway's 29 s
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class Person:
     source: str = "web"
     # Erased before: marketing never resumes, whatever this submission grants.
     suppressed: bool = False
+    # A merge spends the request's budgets once, however many rounds a race takes.
+    charged: bool = False
 
     def effective_consents(self) -> dict[str, bool]:
         return consent_summary({}, dict.fromkeys(self.purposes, True), self.suppressed)
@@ -89,12 +93,21 @@ def submit_lead(submission: Submission, body: dict[str, Any]) -> tuple[int, dict
         person.purposes = [p for p in person.purposes if p not in MARKETING]
     _require_contact_consent(caller, tenant, person)
     key = idempotency_key(caller.tenant_id, caller.key_id, submission.idempotency_header, ROUTE, body)
-    for round_number in range(MAX_ROUNDS):
+    # Bounded by time, not rounds: how many rounds a burst of one person's submissions takes depends
+    # on how many arrive at once, and each round that loses has lost only to a write that won.
+    give_up_at = time.monotonic() + SETTLE_WITHIN_S
+    round_number = 0
+    while True:
         try:
-            return _attempt(submission, tenant, person, key)
+            # In the first half of the time, a matching idempotency ref without its record is a twin
+            # still writing; later it is a record that expired or was never written: merge afresh.
+            return _attempt(submission, tenant, person, key, time.monotonic() < give_up_at - SETTLE_WITHIN_S / 2)
         except _Retry:
-            time.sleep(min(0.5, 0.01 * 2**round_number) * (0.5 + secrets.randbelow(100) / 100))
-    raise RuntimeError("lead intake did not settle after concurrent updates")
+            if time.monotonic() >= give_up_at:
+                raise RuntimeError("lead intake did not settle after concurrent updates") from None
+            # Full jitter, growing with each loss: a burst spreads out instead of colliding again.
+            time.sleep(min(2.0, 0.02 * 2**round_number) * secrets.randbelow(1000) / 1000)
+            round_number += 1
 
 
 def _refuse_minor(date_of_birth: str | None) -> None:
@@ -143,7 +156,7 @@ def _require_contact_consent(caller: Caller, tenant: Tenant, person: Person) -> 
 
 
 def _attempt(
-    submission: Submission, tenant: Tenant, person: Person, key: IdempotencyKey | None
+    submission: Submission, tenant: Tenant, person: Person, key: IdempotencyKey | None, patient: bool
 ) -> tuple[int, dict[str, Any]]:
     identity = leads.look_up(tenant.tenant_id, person.refs, key.pk if key else None)
     person.suppressed = identity.suppressed
@@ -153,7 +166,8 @@ def _attempt(
             return replayed
     stale: dict[str, str] = {}
     if identity.claims:
-        outcome = _merge(submission, tenant, person, key, identity.claims)
+        wait_for_twin = patient and key is not None and identity.idempotency is None
+        outcome = _merge(submission, tenant, person, key, identity.claims, wait_for_twin)
         if outcome is not None:
             return outcome
         stale = {kind: claim.lead_id for kind, claim in identity.claims.items()}
@@ -205,6 +219,13 @@ def _commit(
             spent = {counter.pk for counter in over.counters}
             offered = {index: counters for index, counters in offered.items()
                        if not spent & {counter.pk for counter in counters}}
+
+
+def _charge_once(submission: Submission, tenant: Tenant, person: Person) -> None:
+    """A merge spends the request's budgets once, before its update, however many rounds a race takes."""
+    if not person.charged:
+        budgets.charge(_spender(submission, tenant), "leads")
+        person.charged = True
 
 
 def _create(
@@ -323,6 +344,7 @@ def _merge(
     person: Person,
     key: IdempotencyKey | None,
     claims: dict[str, Claim],
+    wait_for_twin: bool,
 ) -> tuple[int, dict[str, Any]] | None:
     """Merge into the first live lead the claims name (phone first); None when every one is gone.
 
@@ -337,6 +359,8 @@ def _merge(
             lead = _load_owner(tenant_id, claims[kind])
     if lead is None:
         return None
+    if wait_for_twin and key and key.pk in (lead.idempotency_refs or ()):
+        raise _Retry()  # a concurrent twin of this very request is finishing: replay its answer
     # Claims that name a dead lead are free: for this lead they are like no claim at all.
     dead = {kind: claim.lead_id for kind, claim in claims.items()
             if claim.lead_id != lead.lead_id and _load_owner(tenant_id, claim) is None}
@@ -382,7 +406,7 @@ def _merge(
         old_ref = getattr(lead, f"{kind}_ref")
         if old_ref and old_ref != person.refs[kind]:
             changes.delete(leads.claim_removal(tenant_id, kind, old_ref))
-        changes.guard(leads.claim_write(tenant_id, kind, person.refs[kind], lead.lead_id, stale=dead.get(kind)))
+        changes.put(leads.claim_item(tenant_id, kind, person.refs[kind], lead.lead_id))
     events = _consent_events(submission, person, lead_key, now, expires_at)
     tokens: list[Any] = []
     # The lead's own known addresses only: never one this submission merely asserts.
@@ -400,13 +424,18 @@ def _merge(
         info["possible_duplicate_of"] = sorted(other)
     if pending:
         info["pending_identifiers"] = sorted(pending)
-    changes.guard(leads.update_write(lead, update))
+    _charge_once(submission, tenant, person)
+    if not leads.update(lead, update):
+        raise _Retry()
     changes.put(timeline.new_event(lead_key, "submission", now, expires_at, info=info,
                                    sealed_values=person.values, actor_key_id=submission.caller.key_id))
     changes.put(*events, *tokens, *_audit(submission.caller, "lead.merge", lead.lead_id))
     if key:
-        changes.guard(_answer_write(key, 200, answer, lead.lead_id))
-    _send(tenant, lead.lead_id, _commit(submission, tenant, changes, messages))
+        changes.put(record(key, 200, answer, lead_id=lead.lead_id))
+    changes.commit()
+    spender = _spender(submission, tenant)
+    _send(tenant, lead.lead_id, [message for message in messages if budgets.charge_message(
+        spender, Outgoing(message.to[0], message.to[2], "confirmation"))])
     return 200, answer
 
 
