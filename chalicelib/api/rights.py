@@ -6,11 +6,10 @@ from typing import Any
 
 from chalicelib.api.endpoint import ApiBlueprint, Call, endpoint, json_response
 from chalicelib.api.operations import ADMINS, FORMS, Operation
-from chalicelib.errors import ValidationFailed
+from chalicelib.errors import UsePostLookup
 
 rights = ApiBlueprint(__name__)
 
-USE_POST_LOOKUP = "use_post_lookup"  # identifiers or a token sent in a query string
 LINK_HEADER = "x-preferences-token"  # where GET /v1/preferences takes the signed link's token
 
 
@@ -24,18 +23,13 @@ def post_consent(call: Call) -> Any:
     return json_response(record_consent(call.caller, call.body, call.source_ip), 201)
 
 
-def _not_in_url(message: str) -> ValidationFailed:
-    """The answer to identifiers or a token in a query string: where to send them instead, never their value."""
-    return ValidationFailed(message, code=USE_POST_LOOKUP)
-
-
 # Retired: identifiers do not go in URLs. It only answers 400 use_post_lookup, naming the route below.
 @endpoint(rights, Operation(
     "GET /v1/consents", "getConsents", "Retired: always 400 use_post_lookup; use POST /v1/consents/lookup", ADMINS,
     None, status=400, errors=(400,), query=("email", "phone", "visitor_id")))
 def get_consents(call: Call) -> Any:
     """Retired: identifiers in a query string land in gateway, CDN and access logs."""
-    raise _not_in_url("Send identifiers in the body of POST /v1/consents/lookup; they must not appear in URLs.")
+    raise UsePostLookup("Send identifiers in the body of POST /v1/consents/lookup; they must not appear in URLs.")
 
 
 LOOKUP = Operation(
@@ -63,7 +57,7 @@ def get_preferences(call: Call) -> Any:
     from chalicelib.services.rights import preferences
 
     if call.query:
-        raise _not_in_url("Send the token in the body of POST /v1/preferences/read, or in the X-Preferences-Token "
+        raise UsePostLookup("Send the token in the body of POST /v1/preferences/read, or in the X-Preferences-Token "
                           "header of this GET; it must not appear in URLs.")
     return preferences.get_preferences(call.headers.get(LINK_HEADER))
 

@@ -200,14 +200,6 @@ def expiring_between(tenant_id: str, start: datetime, end: datetime) -> Iterator
         yield from LeadRecord.by_tenant.query(partition, window)
 
 
-def page_of_scope(scope: str, shard: int, page_size: int, after: dict[str, Any] | None) -> tuple[list[Lead], Any]:
-    """One page of every lead of a tenant (or of every tenant for ``global``) in one shard, and the
-    position to resume from (None when the shard is done)."""
-    query = LeadRecord.by_tenant.query(f"{scope}#{shard}", limit=page_size, last_evaluated_key=after)
-    leads = list(query)
-    return leads, query.last_evaluated_key
-
-
 def all_of_scope(scope: str) -> Iterator[Lead]:
     for partition in shard_partitions(scope):
         yield from LeadRecord.by_tenant.query(partition)
@@ -523,18 +515,15 @@ def release_hold(lead: Lead, resumed: datetime) -> None:
 
 # --- removing -----------------------------------------------------------------------------
 
-def shred(tenant_id: str, lead_id: str, *, only_if_due: datetime | None = None, only_if_unheld: bool = False) -> bool:
+def shred(tenant_id: str, lead_id: str, *, only_if_due: datetime | None = None) -> bool:
     """Remove the lead's key and sealed profile (crypto-shredding); False if it is gone or the guard fails.
 
-    ``only_if_due``: only if it expired by then and is not held (the purge); ``only_if_unheld``:
-    only if no legal hold (erasure).
+    ``only_if_due``: only if it expired by then and is not held (the purge).
     """
     guard = LeadRecord.lead_id.exists()
     if only_if_due is not None:
         guard &= (LeadRecord.expires_at.exists() & (LeadRecord.expires_at <= only_if_due)
                   & LeadRecord.legal_hold.does_not_exist())
-    if only_if_unheld:
-        guard &= LeadRecord.legal_hold.does_not_exist()
     try:
         return applied(LeadRecord(lead_id).update, condition=guard,
                        actions=[LeadRecord.wrapped_key.remove(), LeadRecord.sealed.remove()])
@@ -551,13 +540,7 @@ def delete(leads: Sequence[Lead], claims: Sequence[Claim]) -> dict[str, int]:
 
 
 
-# --- added for field work -----------------------------------------------------------------
-
-
-# --- added for rights (privacy requests, consents, preferences, confirmations) ------------
-
-
-# --- added for policies, retention and tenants --------------------------------------------
+# --- pages from a saved position (dispatch, re-dating) ------------------------------------
 
 def page_from(scope: str, shard: int, limit: int, position: str | None) -> tuple[list[Lead], str | None]:
     """One page of every lead of a tenant (or policy scope) in one list shard, in expiry order, resuming

@@ -94,10 +94,7 @@ def delete_some(owner: str) -> list[Event]:
     return page
 
 
-# --- added for rights -----------------------------------------------------------------------
-
-
-# --- added for policies and retention -------------------------------------------------------
+# --- notices: written once, before they are sent ---------------------------------------------
 
 def new_event_once(key: SubjectKey, event_id: str, event_type: str, placed_at: datetime, at: datetime,
                    expires_at: datetime | None, *, info: dict[str, Any]) -> Event | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.store.batch import write_all
+from chalicelib.store.conditional import applied
 from chalicelib.store.models.claims import OneTimeTokenRecord
 
 # What services hold: a token's record as read (attributes to read, never to set).
@@ -39,25 +40,19 @@ def spend(token_hash: str, nonce: str, purpose: str, now: datetime, target: str 
     Returns the record, or None when refused. A refusal caused by the SDK retrying our own applied
     update (the stored nonce is ours) counts as spent by us.
     """
-    from pynamodb.exceptions import UpdateError
-
     pk = one_time_key(token_hash)
     record = OneTimeTokenRecord(pk)
     condition = (OneTimeTokenRecord.pk.exists() & OneTimeTokenRecord.spent_by.does_not_exist()
                  & (OneTimeTokenRecord.purpose == purpose) & (OneTimeTokenRecord.expires_at > now))
     if target is not None:
         condition &= OneTimeTokenRecord.target == target
+    if applied(record.update, actions=[OneTimeTokenRecord.spent_by.set(nonce)], condition=condition):
+        return record
     try:
-        record.update(actions=[OneTimeTokenRecord.spent_by.set(nonce)], condition=condition)
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        try:
-            record = OneTimeTokenRecord.get(pk, consistent_read=True)
-        except OneTimeTokenRecord.DoesNotExist:
-            return None
-        return record if record.spent_by == nonce else None
-    return record
+        record = OneTimeTokenRecord.get(pk, consistent_read=True)
+    except OneTimeTokenRecord.DoesNotExist:
+        return None
+    return record if record.spent_by == nonce else None
 
 
 def ref_of(token: Token) -> str:

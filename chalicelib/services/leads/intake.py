@@ -166,6 +166,8 @@ def _attempt(
             return replayed
     stale: dict[str, str] = {}
     if identity.claims:
+        # Spent before the lead is read, so the read-to-update window stays short in a burst.
+        _charge_once(submission, tenant, person)
         wait_for_twin = patient and key is not None and identity.idempotency is None
         outcome = _merge(submission, tenant, person, key, identity.claims, wait_for_twin)
         if outcome is not None:
@@ -199,7 +201,7 @@ def _writer(changes: Changes, extra: list[Any]) -> Callable[[list[Any]], None]:
 
 
 def _commit(
-    submission: Submission, tenant: Tenant, changes: Changes, messages: list[Confirmation]
+    submission: Submission, tenant: Tenant, person: Person, changes: Changes, messages: list[Confirmation]
 ) -> list[Confirmation]:
     """Write everything of the submission, its budgets and its links' message budgets in one transaction.
 
@@ -213,12 +215,15 @@ def _commit(
     while True:
         extra = [counter for counters in offered.values() for counter in counters]
         try:
-            budgets.charge_with(spender, "leads", _writer(changes, extra))
+            # A merge that found only dead leads has spent the request's budgets already.
+            budgets.charge_with(spender, None if person.charged else "leads", _writer(changes, extra))
             return [messages[index] for index in offered]
         except _MessagesOverBudget as over:
+            # Drop the last link that needs a spent budget and try again: as when links were sent one
+            # by one, a budget with room for one link still sends the first.
             spent = {counter.pk for counter in over.counters}
-            offered = {index: counters for index, counters in offered.items()
-                       if not spent & {counter.pk for counter in counters}}
+            last = max(index for index, counters in offered.items() if spent & {counter.pk for counter in counters})
+            offered.pop(last)
 
 
 def _charge_once(submission: Submission, tenant: Tenant, person: Person) -> None:
@@ -256,7 +261,7 @@ def _create(
     changes.put(*events, *tokens, *_audit(submission.caller, "lead.create", lead_id))
     if key:
         changes.guard(_answer_write(key, 201, answer, lead_id))
-    _send(tenant, lead_id, _commit(submission, tenant, changes, messages))
+    _send(tenant, lead_id, _commit(submission, tenant, person, changes, messages))
     return 201, answer
 
 
@@ -424,7 +429,6 @@ def _merge(
         info["possible_duplicate_of"] = sorted(other)
     if pending:
         info["pending_identifiers"] = sorted(pending)
-    _charge_once(submission, tenant, person)
     if not leads.update(lead, update):
         raise _Retry()
     changes.put(timeline.new_event(lead_key, "submission", now, expires_at, info=info,
@@ -456,10 +460,10 @@ def _missing_values(current: dict[str, Any], incoming: dict[str, Any]) -> dict[s
 
 def _load_owner(tenant_id: str, claim: Claim) -> Lead | None:
     """The claimed lead if it is live; None if it is gone or expired; retry while it is being born."""
-    lead = leads.live(tenant_id, claim.lead_id)
-    if lead is None and leads.get(claim.lead_id) is None and leads.claim_is_fresh(claim):
+    lead = leads.get(claim.lead_id)
+    if lead is None and leads.claim_is_fresh(claim):
         raise _Retry()  # the request that claimed it is still writing the lead (a call upload)
-    return lead
+    return lead if lead is not None and lead.tenant_id == tenant_id and leads.is_live(lead) else None
 
 
 def _newer_values(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
