@@ -39,11 +39,16 @@ def delete_calls(lead_id: str) -> Counter[str]:
     return Counter(calls=deleted) if deleted else Counter()
 
 
-def delete_lead_history(lead_id: str, has_time: HasTime) -> Counter[str] | None:
-    """Delete a lead's calls, then its timeline events; None if time ran out first."""
+def delete_lead_history(lead: Lead, has_time: HasTime) -> Counter[str] | None:
+    """Delete a lead's calls, then its timeline events; None if time ran out first.
+
+    A lead never contacted has no calls (storing a call moves ``last_contacted_at``), so its calls
+    are not looked up: the purge of uncalled leads costs no query of the calls index.
+    """
     if not has_time():
         return None
-    calls = delete_calls(lead_id)
+    lead_id = lead.lead_id
+    calls = delete_calls(lead_id) if lead.last_contacted_at is not None else Counter()
     erased = delete_events(lead_id, has_time)
     return None if erased is None else erased + calls
 

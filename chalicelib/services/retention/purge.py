@@ -62,7 +62,7 @@ def purge_lead(lead: Lead, now: datetime, has_time: HasTime) -> Counter[str] | N
     """Remove one expired lead and all it holds; None when time ran out (the next run resumes)."""
     if lead.wrapped_key and not leads.shred(lead.tenant_id, lead.lead_id, only_if_due=now):
         return Counter(skipped_renewed=1)  # activity or a hold moved it on since the index was read
-    erased = delete_lead_history(lead.lead_id, has_time)
+    erased = delete_lead_history(lead, has_time)
     if erased is None:
         return None
     erased.update(leads.delete([lead], leads.own_claims([lead])))
