@@ -70,6 +70,10 @@ def run_job(name: str, target: str, context: Any) -> dict[str, Any]:
         return result
 
 
-def time_left(context: Any, safety_ms: int) -> Callable[[], bool]:
+# A job's check whether it may start one more step before its Lambda's time runs out.
+HasTime = Callable[[], bool]
+
+
+def time_left(context: Any, safety_ms: int) -> HasTime:
     """A check that says whether more than ``safety_ms`` of the Lambda's time remains."""
     return lambda: int(context.get_remaining_time_in_millis()) > safety_ms

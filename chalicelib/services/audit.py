@@ -10,7 +10,6 @@ from chalicelib import clock
 from chalicelib.services.tenants.tenancy import Tenant, expiry, require_tenant
 from chalicelib.store.audit import AuditEntry, add, new_entry, of_day
 
-DEFAULT_AUDIT_DAYS = 365
 OPERATOR = "operator"
 
 

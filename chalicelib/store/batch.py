@@ -15,7 +15,6 @@ from chalicelib.config import get_settings
 from chalicelib.store.base import LeadVaultModel
 
 BATCH_WRITE_LIMIT = 25
-BATCH_GET_LIMIT = 100
 MAX_ATTEMPTS = 8
 
 

@@ -23,6 +23,7 @@ from chalicelib import clock
 from chalicelib.store.base import plain
 from chalicelib.store.batch import write_all
 from chalicelib.store.conditional import applied
+from chalicelib.store.leads import agent_partition
 from chalicelib.store.models.calls import CallRecord
 from chalicelib.store.models.shifts import ShiftRecord
 from chalicelib.vault.envelope import SubjectKey
@@ -40,8 +41,9 @@ __all__ = ["CALL_POSITION", "Call", "Shift"]
 # --- keys ---------------------------------------------------------------------------------
 
 def agent_key(tenant_id: str, agent_id: str) -> str:
-    """One agent's partition, in the shifts and the calls table."""
-    return f"{tenant_id}#{agent_id}"
+    """One agent's partition, in the shifts and the calls table: the same key the leads assigned to
+    the agent are listed under."""
+    return agent_partition(tenant_id, agent_id)
 
 
 def _sort(moment: datetime, item_id: str) -> str:

@@ -18,7 +18,6 @@ from chalicelib.services.access.cors import key_allows
 from chalicelib.services.tenants.tenancy import TENANT_ID
 from chalicelib.store import tenants
 
-ROLES = ("widget", "agent", "admin")
 KEY_PREFIX = "lv"
 KEY_ID = re.compile(r"^key_[0-9a-f]{20}$")
 

@@ -16,7 +16,6 @@ from chalicelib.services.validation import StrictInput, parse_input
 from chalicelib.store import tenants
 
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-FIELD_TYPES = ("string", "number", "boolean", "date")
 CATEGORIES = ("contact", "identity", "preference", "commercial", "location", "other")
 BUILT_IN = frozenset({"name", "phone", "email", "source", "fields", "consent", "date_of_birth", "utm"})
 MAX_STRING = 500

@@ -7,8 +7,9 @@ crash leaves behind is already unreadable; every step here can run again.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+from chalicelib.runtime import HasTime
 from chalicelib.store import field_work, leads, timeline
 from chalicelib.store.leads import Claim, Lead
 
@@ -17,7 +18,6 @@ from chalicelib.store.leads import Claim, Lead
 EVENT_KINDS = {"submission": "submissions", "call": "call_events", "consent": "consents",
                "stage_change": "stage_changes", "notice": "notices"}
 
-HasTime = Callable[[], bool]
 
 
 def delete_events(owner: str, has_time: HasTime) -> Counter[str] | None:

@@ -12,7 +12,6 @@ from chalicelib.store.leads import Lead
 from chalicelib.store.timeline import Event
 from chalicelib.vault.envelope import SubjectKey
 
-TYPES = ("submission", "call", "consent", "stage_change", "notice", "identity")
 # A timeline position: only the first submission is left to show.
 FIRST_ONLY = "first-only"
 

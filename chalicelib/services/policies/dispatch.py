@@ -18,7 +18,7 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.notify import DeliveryFailed, Message, send
-from chalicelib.runtime import time_left
+from chalicelib.runtime import HasTime, time_left
 from chalicelib.services.rights.preferences import preferences_url
 from chalicelib.services.tenants.tenancy import Tenant, require_tenant
 from chalicelib.store import leads, policies, tenants, timeline
@@ -34,7 +34,6 @@ TRANSIENT_TRIES = 3
 DONE = "done"  # the position of an audience shard every lead of which was reached
 # A user's notice claim outlives any dispatch of its version by far, then TTL removes it.
 NOTICE_CLAIM_KEEP = timedelta(days=400)
-HasTime = Callable[[], bool]
 
 
 class RateLimiter:

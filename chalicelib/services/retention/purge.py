@@ -10,12 +10,11 @@ A run stops before the Lambda's deadline; the next run picks up what is still du
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.runtime import time_left
+from chalicelib.runtime import HasTime, time_left
 from chalicelib.services.leads.removal import delete_lead_history
 from chalicelib.services.retention.notices import send_retention_notice
 from chalicelib.services.tenants.tenancy import Tenant, require_tenant, retention_days
@@ -29,7 +28,6 @@ NOTICE_WINDOW = timedelta(hours=48)
 DONE = "done"  # the position of a list shard whose every lead was re-dated
 REDATE_TRIES = 3
 
-HasTime = Callable[[], bool]
 
 
 def purge_expired(context: Any) -> dict[str, int]:

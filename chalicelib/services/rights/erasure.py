@@ -9,16 +9,15 @@ The suppression list is written first, so a submission racing the erasure never 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from typing import Literal
 
 from chalicelib import clock
+from chalicelib.runtime import HasTime
 from chalicelib.services.leads.removal import delete_calls, delete_events, delete_leads
 from chalicelib.services.rights.locate import find_person
 from chalicelib.store import consents, leads, privacy
 from chalicelib.store.privacy import PrivacyRequest
 
-HasTime = Callable[[], bool]
 # Where a run leaves an erasure: refused by a legal hold, cut short by the deadline, or done.
 Progress = Literal["held", "unfinished", "erased"]
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.runtime import time_left
+from chalicelib.runtime import HasTime, time_left
 from chalicelib.services.rights import lifecycle
 from chalicelib.services.rights.access import run_access
-from chalicelib.services.rights.erasure import HasTime, run_erasure
+from chalicelib.services.rights.erasure import run_erasure
 from chalicelib.services.rights.lifecycle import FINAL, VERIFY_WITHIN
 from chalicelib.services.tenants.tenancy import require_tenant
 from chalicelib.store import privacy
