@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.store import atomic
+from chalicelib.store import atomic, tokens
 from chalicelib.store.atomic import Guarded
 from chalicelib.store.base import plain
 from chalicelib.store.batch import execute_statements, get_all, write_all
@@ -439,11 +439,6 @@ def answer_write(answer: IdempotencyRecord, label: str = "idempotency") -> Guard
     return atomic.put(answer, IdempotencyRecord.pk.does_not_exist(), label=label)
 
 
-def link_removal(pk: str) -> Any:
-    """The key of one of the lead's links (a confirmation token in ``confirm_refs``) to delete in a commit."""
-    return IdempotencyRecord(pk)
-
-
 def set_consents(lead: Lead, consents: dict[str, bool], confirm_refs: set[str] | None = None) -> None:
     """Replace the lead's consent summary (what the ledger says now); last write wins, as the ledger is the truth."""
     actions: list[Any] = [LeadRecord.consents.set(consents)]
@@ -533,7 +528,8 @@ def shred(tenant_id: str, lead_id: str, *, only_if_due: datetime | None = None) 
 
 def delete(leads: Sequence[Lead], claims: Sequence[Claim]) -> dict[str, int]:
     """Delete the given claims and the leads' idempotency records and links, then the leads themselves."""
-    linked = [link_removal(pk) for lead in leads for pk in [*(lead.idempotency_refs or ()), *(lead.confirm_refs or ())]]
+    linked = [*(IdempotencyRecord(pk) for lead in leads for pk in lead.idempotency_refs or ()),
+              *(tokens.removal(pk) for lead in leads for pk in lead.confirm_refs or ())]
     write_all(deletes=[*claims, *linked])
     write_all(deletes=list(leads))
     return {"identity_claims": len(claims), "idempotency_records": len(linked), "leads": len(leads)}

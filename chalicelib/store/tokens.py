@@ -60,7 +60,12 @@ def ref_of(token: Token) -> str:
     return str(token.pk)
 
 
+def removal(ref: str) -> Token:
+    """The key of a link to delete in a batch (a lead's older confirmation link, or one going with its lead)."""
+    return OneTimeTokenRecord(ref)
+
+
 def revoke(refs: set[str] | list[str]) -> None:
     """Delete these links (older confirmation links stop working)."""
     if refs:
-        write_all(deletes=[OneTimeTokenRecord(ref) for ref in refs])
+        write_all(deletes=[removal(ref) for ref in refs])

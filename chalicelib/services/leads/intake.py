@@ -34,7 +34,7 @@ from chalicelib.services.rights import confirmations
 from chalicelib.services.rights.purposes import CHANNEL_OF, CONFIRMED_BY, MARKETING, consent_summary
 from chalicelib.services.tenants.tenancy import Tenant, expiry, require_tenant
 from chalicelib.services.validation import parse_input
-from chalicelib.store import atomic, leads, timeline
+from chalicelib.store import atomic, leads, timeline, tokens
 from chalicelib.store.atomic import Guarded
 from chalicelib.store.changes import Changes
 from chalicelib.store.leads import Claim, Lead, LeadChanges
@@ -244,7 +244,7 @@ def _create(
     expires_at = expiry(tenant, "leads", now)
     lead_id = new_lead_id()
     browser, system = browser_and_os(submission.user_agent)
-    tokens: list[Any] = []
+    links: list[Any] = []
     new = start_lead(
         tenant, lead_id, person.values, refs=person.refs, source=person.source,
         lawful_basis="consent" if "contact" in person.purposes else "legitimate_interest",
@@ -253,12 +253,12 @@ def _create(
     )
     events = _consent_events(submission, person, new.key, now, expires_at)
     messages = _confirmation(submission, tenant, person, lead_id, events, {},
-                             _addresses(person.values, dict(person.refs)), tokens)
-    if tokens:
-        new.lead.confirm_refs = {token.pk for token in tokens}
+                             _addresses(person.values, dict(person.refs)), links)
+    if links:
+        new.lead.confirm_refs = {link.pk for link in links}
     answer = _answer(lead_id, "created", person, {})
     changes = Changes().guard(*leads.creation_writes(new, {kind: stale.get(kind) for kind in person.refs}))
-    changes.put(*events, *tokens, *_audit(submission.caller, "lead.create", lead_id))
+    changes.put(*events, *links, *_audit(submission.caller, "lead.create", lead_id))
     if key:
         changes.guard(_answer_write(key, 201, answer, lead_id))
     _send(tenant, lead_id, _commit(submission, tenant, person, changes, messages))
@@ -413,15 +413,15 @@ def _merge(
             changes.delete(leads.claim_removal(tenant_id, kind, old_ref))
         changes.put(leads.claim_item(tenant_id, kind, person.refs[kind], lead.lead_id))
     events = _consent_events(submission, person, lead_key, now, expires_at)
-    tokens: list[Any] = []
+    links: list[Any] = []
     # The lead's own known addresses only: never one this submission merely asserts.
     known = _addresses(current, {"email": lead.email_ref, "phone": lead.phone_ref})
-    messages = _confirmation(submission, tenant, person, lead.lead_id, events, pending, known, tokens,
+    messages = _confirmation(submission, tenant, person, lead.lead_id, events, pending, known, links,
                              frozenset(kind for kind in pending if current.get(kind)))
-    if tokens:
-        update.confirm_refs = {token.pk for token in tokens}
+    if links:
+        update.confirm_refs = {link.pk for link in links}
         # the older links stop working: a flood of submissions cannot grow the lead
-        changes.delete(*(leads.link_removal(pk) for pk in lead.confirm_refs or ()))
+        changes.delete(*(tokens.removal(pk) for pk in lead.confirm_refs or ()))
     answer = _answer(lead.lead_id, "merged", person, pending)
     browser, system = browser_and_os(submission.user_agent)
     info: dict[str, Any] = {**_context(submission, browser, system), "changed": sorted(_changed(current, merged))}
@@ -433,7 +433,7 @@ def _merge(
         raise _Retry()
     changes.put(timeline.new_event(lead_key, "submission", now, expires_at, info=info,
                                    sealed_values=person.values, actor_key_id=submission.caller.key_id))
-    changes.put(*events, *tokens, *_audit(submission.caller, "lead.merge", lead.lead_id))
+    changes.put(*events, *links, *_audit(submission.caller, "lead.merge", lead.lead_id))
     if key:
         changes.put(record(key, 200, answer, lead_id=lead.lead_id))
     changes.commit()
