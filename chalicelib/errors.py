@@ -101,6 +101,17 @@ class IdempotencyConflict(Conflict):
     default_message = "This Idempotency-Key was used with a different body."
 
 
+class RequestInProgress(Conflict):
+    """A retry while the first attempt of the same keyed request still works; ``Retry-After`` says when to ask."""
+
+    code = "request_in_progress"
+    default_message = "This request is still being processed; retry shortly with the same Idempotency-Key."
+
+    def __init__(self, message: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Gone(LeadVaultError):
     status = 410
     code = "gone"

@@ -51,11 +51,11 @@ ACCESS: dict[str, Access] = {
             # counters, one-time links, suppression look-ups
             "unique_keys": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"),
             "timeline": ("Query", "PutItem", "BatchWriteItem"),
-            "shifts": ("Query", "PutItem", "UpdateItem"),
+            "shifts": ("Query", "PutItem", "UpdateItem", "GetItem"),  # GetItem: a close read back
             "calls": ("BatchGetItem", "BatchWriteItem"),
             "calls/by_time": ("Query",),
             "calls/by_lead": ("Query",),  # a lead's timeline shows its calls
-            "privacy_requests": ("GetItem", "PutItem", "UpdateItem"),
+            "privacy_requests": ("GetItem", "PutItem", "UpdateItem", "BatchGetItem"),  # BatchGetItem: export parts
             "policies/by_scope": ("Query",),
             "inbox": ("Query", "UpdateItem"),
         },
@@ -83,8 +83,12 @@ ACCESS: dict[str, Access] = {
     "admin_publish_policy": Access(
         tables={
             **_TENANT,
-            "unique_keys": ("PutItem",),  # one policy per version, reserved with a condition
-            "policies": ("PutItem",),
+            # one publication per version, claimed first (PutItem, read back on a refusal), given back
+            # on a failure (DeleteItem), completed with its answer (BatchWriteItem)
+            "unique_keys": ("PutItem", "GetItem", "DeleteItem", "BatchWriteItem"),
+            # stored once (a rerun reads what a dead run stored); by_scope finds versions published before
+            "policies": ("PutItem", "GetItem"),
+            "policies/by_scope": ("Query",),
             # the audience is counted at publication: a tenant's leads, or every user key
             "leads/by_tenant": ("Query",),
             "api_keys": ("Scan",),
@@ -94,7 +98,8 @@ ACCESS: dict[str, Access] = {
     "admin_policy_status": Access(tables={"policies": ("GetItem",)}),
     "privacy_worker": Access(
         tables={
-            "privacy_requests": ("GetItem", "PutItem", "UpdateItem"),  # PutItem: access exports
+            # access exports: their parts in batches (BatchWriteItem), then their manifest (PutItem)
+            "privacy_requests": ("GetItem", "PutItem", "UpdateItem", "BatchWriteItem"),
             "privacy_requests/open_requests": ("Query",),
             **_TENANT,
             "leads": ("BatchGetItem", "UpdateItem", "BatchWriteItem"),
@@ -133,15 +138,18 @@ ACCESS: dict[str, Access] = {
     ),
     "dispatch_notifications": Access(
         tables={
-            "policies": ("Scan", "UpdateItem"),
+            # the walk's pass and positions, the counters (UpdateItem in a settling transaction)
+            "policies": ("Scan", "GetItem", "UpdateItem"),
             "leads": ("GetItem",),
             "leads/by_tenant": ("Query",),
             "api_keys": ("Scan",),
             "person_keys": ("GetItem",),
             **_TENANT,
-            "timeline": ("PutItem", "UpdateItem", "DeleteItem"),
+            # the notice ledger: a lead's notice event, a user's notice claim; read in batches and back
+            # after a refusal, claimed (PutItem), settled (UpdateItem; PutItem when skipped), released
+            "timeline": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem"),
             "inbox": ("PutItem",),
-            "unique_keys": ("PutItem", "DeleteItem"),  # notice claims, released when a send must be retried
+            "unique_keys": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem"),
         },
         kms={"Decrypt": (PERSON_KEY, BLIND_INDEX)},
         email=True,

@@ -6,10 +6,23 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from chalicelib.runtime import LocalContext
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local() -> Iterator[Any]:
+    """One DynamoDB Local for the session (in memory, a free port), shared by integration and chaos tests."""
+    from devtools.dynamodb_local import DynamoDBLocal, free_port
+
+    engine = DynamoDBLocal(port=free_port()).start()
+    try:
+        yield engine
+    finally:
+        engine.stop()
 
 
 @pytest.fixture(scope="session")

@@ -115,19 +115,22 @@ def _route(
 
 
 def _with_idempotency(call: Call, route: str, handler: Callable[..., Any], path_params: dict[str, str]) -> Response:
-    """Replay the first successful answer for the same key and body; 409 for another body."""
+    """Claim the key, run, keep the answer: the first answer for the same key and body, 409 for another
+    body or while the first attempt still runs (see :mod:`chalicelib.services.idempotency`)."""
     from chalicelib.services import idempotency
     key = idempotency.idempotency_key(call.caller.tenant_id, call.caller.key_id,
                                       call.headers.get("idempotency-key"), route, call.body)
-    if key is not None:
-        replayed = idempotency.lookup(key)
-        if replayed is not None:
-            return json_response(replayed[1], replayed[0])
-    result = handler(call, **path_params)
-    response = result if isinstance(result, Response) else json_response(result)
-    if key is not None and 200 <= response.status_code < 300 and isinstance(response.body, dict):
-        idempotency.record(key, response.status_code, response.body).save()
-    return response
+    responses: list[Response] = []
+
+    def work() -> tuple[int, dict[str, Any]]:
+        result = handler(call, **path_params)
+        response = result if isinstance(result, Response) else json_response(result)
+        responses.append(response)
+        # Only JSON objects are kept to replay; any other answer gives the key back (status 0).
+        return (response.status_code, response.body) if isinstance(response.body, dict) else (0, {})
+
+    status, body = idempotency.run_once(key, work)
+    return responses[0] if responses else json_response(body, status)
 
 
 def _authenticate(headers: dict[str, str], roles: tuple[str, ...] | None) -> Any:

@@ -28,7 +28,9 @@ QUERY: dict[str, tuple[dict[str, Any], bool]] = {
 
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key", "in": "header", "required": False,
-    "description": "The same key with the same body replays the first answer; with another body it is a 409.",
+    "description": "The same key with the same body replays the first answer; with another body it is a 409 "
+                   "idempotency_conflict; while the first request with it is still being processed, a 409 "
+                   "request_in_progress with Retry-After. A request refused (4xx) or failed (5xx) frees its key.",
     "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
 }
 
@@ -49,7 +51,9 @@ ERRORS = {
     401: "unauthorized: the key (or the signed link) is missing, unknown, expired or revoked",
     403: "forbidden: this role may not do this, or a widget key is used from an origin it is not allowed",
     404: "not_found: no such object for this caller (also any object of another tenant)",
-    409: "A conflict: idempotency_conflict (the Idempotency-Key came with another body) or this route's own",
+    409: "A conflict: idempotency_conflict (the Idempotency-Key came with another body), request_in_progress "
+         "(a retry while the first request with that key is still processed; Retry-After says when to retry) "
+         "or this route's own",
     410: "gone: the code or the export has expired",
     413: "payload_too_large: the body is over 64 KiB",
     415: "unsupported_media_type: a Content-Type other than application/json",

@@ -2,6 +2,12 @@
 
 Every message carries the person's preferences link (a signed, expiring token), legal notices
 and one-time codes included, so opting out is always one click away.
+
+A message may carry a ``reference``: the same for every attempt at one notice (a policy notice's
+id in the ledger), so a resend after a crash is recognisable downstream. It is the e-mail's
+``Message-ID`` over SMTP and in the outbox, and its ``X-LeadVault-Reference`` header everywhere
+(SES replaces any Message-ID with its own); an SMS carries it as a message attribute (SNS) or as
+``reference`` (outbox). It names no person: it is built from ids we minted.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ class Message:
     kind: str = "system"  # system | legal | marketing
     preferences_url: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    reference: str | None = None  # the same for every attempt at one notice (see the module's docstring)
 
     def body(self) -> str:
         if self.preferences_url:
@@ -90,8 +97,18 @@ def _email(message: Message) -> Any:
         email["List-Unsubscribe"] = f"<{message.preferences_url}>"
     for name, value in message.headers.items():
         email[name] = value
+    if message.reference:
+        email["Message-ID"] = f"<{message.reference}@{_mail_domain()}>"
+        email["X-LeadVault-Reference"] = message.reference
     email.set_content(message.body())
     return email
+
+
+def _mail_domain() -> str:
+    """The sender's domain, the right-hand side of our Message-IDs."""
+    from email.utils import parseaddr
+
+    return parseaddr(get_settings().email_from)[1].rpartition("@")[2] or "leadvault.invalid"
 
 
 def _write_outbox(message: Message, suffix: str) -> str:
@@ -103,8 +120,10 @@ def _write_outbox(message: Message, suffix: str) -> str:
     if suffix == "eml":
         content = bytes(_email(message))
     else:
-        content = json.dumps({"to": message.to, "text": message.body(), "kind": message.kind,
-                              "subject": message.subject}, ensure_ascii=False).encode()
+        fields = {"to": message.to, "text": message.body(), "kind": message.kind, "subject": message.subject}
+        if message.reference:
+            fields["reference"] = message.reference
+        content = json.dumps(fields, ensure_ascii=False).encode()
     path.touch(mode=0o600)
     path.write_bytes(content)
     return message_id
@@ -137,7 +156,8 @@ def _send_sns(message: Message) -> str:
     import boto3
 
     client = boto3.client("sns", region_name=get_settings().region)
-    answer = client.publish(PhoneNumber=message.to, Message=message.body(),
-                            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String",
-                                                                       "StringValue": "Transactional"}})
+    attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
+    if message.reference:
+        attributes["LeadVault.Reference"] = {"DataType": "String", "StringValue": message.reference}
+    answer = client.publish(PhoneNumber=message.to, Message=message.body(), MessageAttributes=attributes)
     return str(answer["MessageId"])

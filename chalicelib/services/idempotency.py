@@ -1,33 +1,61 @@
-"""``Idempotency-Key``: the same key and body replay the first answer; another body is a 409.
+"""``Idempotency-Key``: claim the key first, then work, then complete with the answer.
+
+The same key and body replay the first answer; another body is a 409 ``idempotency_conflict``;
+a retry while the first request still works is a 409 ``request_in_progress`` with ``Retry-After``.
+Claiming first (as Powertools' idempotency does) means two attempts of one request never both do
+the work: a retry after a 5xx or a lost answer meets either the answer or the claim. A request that
+fails before its work is done gives its claim back; one that dies holding it loses it when its
+lease ends (longer than any run of the function), and the next attempt works afresh.
 
 Keys are scoped to the API key that sent them. The body is compared through an HMAC under the
 tenant's secret, since bodies hold personal data and a plain hash of a phone number is not safe.
-Where and how the answers are kept is :mod:`chalicelib.store.idempotency`'s business.
+Where and how records are kept is :mod:`chalicelib.store.idempotency`'s business.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from hashlib import sha256
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.errors import IdempotencyConflict, ValidationFailed
+from chalicelib.errors import IdempotencyConflict, LeadVaultError, RequestInProgress, ValidationFailed
+from chalicelib.logs import get_logger
 from chalicelib.services.tenants.tenancy import Tenant, require_tenant
-from chalicelib.store import changes
-from chalicelib.store.idempotency import StoredAnswer, get, new_answer, record_key
+from chalicelib.store import changes, idempotency
+from chalicelib.store.idempotency import StoredAnswer
 from chalicelib.vault.blind_index import blind_index
 
 KEEP_HOURS = 24
+# Longer than the API's Lambda timeout (29 s): a live request never loses its claim to a retry.
+LEASE = timedelta(seconds=35)
+# A retry during the work: the work takes a second or so, the lease is only for requests that died.
+RETRY_AFTER_S = 1
+COMPLETE_TRIES = 5
 _KEY_SHAPE = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+Answer = tuple[int, dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class IdempotencyKey:
     pk: str
     digest: str
+
+
+@dataclass(frozen=True)
+class Held:
+    """A key this request holds (``owner`` is its token), or the first answer to replay instead."""
+
+    key: IdempotencyKey
+    owner: str
+    replay: Answer | None = None
 
 
 def idempotency_key(
@@ -44,33 +72,88 @@ def idempotency_key(
         raise ValidationFailed(details=[{"field": "Idempotency-Key", "problem": "1 to 255 visible ASCII characters"}])
     if isinstance(tenant, str):
         tenant = require_tenant(tenant)
-    canonical = json.dumps({"route": route, "body": body}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return IdempotencyKey(
-        pk=record_key(tenant.tenant_id, key_id, header),
-        digest=blind_index(tenant, "request-body", canonical),
-    )
+    return IdempotencyKey(pk=idempotency.record_key(tenant.tenant_id, key_id, header),
+                          digest=blind_index(tenant, "request-body", _canonical(route, body)))
 
 
-def replay(key: IdempotencyKey, existing: StoredAnswer | None) -> tuple[int, dict[str, Any]] | None:
-    """The first answer to replay, or None if this key is new (or its record has expired)."""
-    if existing is None or (existing.expires_at and existing.expires_at <= clock.now()):
-        return None
-    if existing.body_digest != key.digest:
-        raise IdempotencyConflict()
-    return int(existing.status), json.loads(existing.response)
+def natural_key(pk: str, route: str, body: dict[str, Any]) -> IdempotencyKey:
+    """A key named by what the request makes (an operator's policy version), for bodies without personal data."""
+    return IdempotencyKey(pk=pk, digest=sha256(_canonical(route, body).encode()).hexdigest())
 
 
-def record(key: IdempotencyKey, status: int, body: dict[str, Any], lead_id: str | None = None) -> StoredAnswer:
-    """An (unsaved) record of the answer; callers batch it with their own writes."""
-    return new_answer(key.pk, body_digest=key.digest, status=status, response=json.dumps(body, separators=(",", ":")),
-                      lead_id=lead_id, expires_at=clock.now() + timedelta(hours=KEEP_HOURS))
+def _canonical(route: str, body: dict[str, Any]) -> str:
+    return json.dumps({"route": route, "body": body}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def remember(key: IdempotencyKey, status: int, body: dict[str, Any]) -> None:
-    """Keep the answer on its own, for a route whose use case has no batch to put it in."""
-    changes.save(record(key, status, body))
+def claim(key: IdempotencyKey, lease: timedelta = LEASE, conflict: LeadVaultError | None = None) -> Held:
+    """Hold the key for this request, or the first answer to replay.
+
+    Raises ``conflict`` (default :class:`IdempotencyConflict`) when the key came with another body,
+    and :class:`RequestInProgress` while another attempt of this request holds it.
+    """
+    owner, now = secrets.token_hex(12), clock.now()
+    holder = idempotency.claim(key.pk, body_digest=key.digest, owner=owner, now=now, lease_until=now + lease,
+                           expires_at=now + timedelta(hours=KEEP_HOURS))
+    if holder is None:
+        return Held(key, owner)
+    if holder.body_digest != key.digest:
+        raise conflict or IdempotencyConflict()
+    if holder.state == idempotency.IN_PROGRESS:
+        raise RequestInProgress(retry_after=RETRY_AFTER_S)
+    return Held(key, owner, replay=_answer_of(holder))
 
 
-def lookup(key: IdempotencyKey) -> tuple[int, dict[str, Any]] | None:
-    """Read the record of ``key`` (one consistent read) and decide whether to replay."""
-    return replay(key, get(key.pk))
+def _answer_of(stored: StoredAnswer) -> Answer:
+    return int(stored.status or 200), json.loads(stored.response or "{}")
+
+
+def record(held: Held, status: int, body: dict[str, Any], lead_id: str | None = None) -> StoredAnswer:
+    """The completed record (unsaved): callers that can put it in their own write do so."""
+    return idempotency.completed(held.key.pk, body_digest=held.key.digest, owner=held.owner, status=status,
+                             response=json.dumps(body, separators=(",", ":")), lead_id=lead_id,
+                             expires_at=clock.now() + timedelta(hours=KEEP_HOURS))
+
+
+def complete(held: Held, status: int, body: dict[str, Any]) -> None:
+    """Keep the answer. The work is done, so this insists; if it still fails, the answer stands and the
+    claim ends with its lease (a retry after that would work afresh: logged, never raised)."""
+    for attempt in range(COMPLETE_TRIES):
+        try:
+            changes.save(record(held, status, body))
+            return
+        except Exception as exc:  # noqa: BLE001 - throttled beyond the SDK's retries: try again shortly
+            if attempt == COMPLETE_TRIES - 1:
+                get_logger().warning("idempotency_record_unsaved", extra={"error": type(exc).__name__})
+                return
+            time.sleep(0.05 * 2**attempt)
+
+
+def release(held: Held) -> None:
+    """Give the key back after a failure, so the client's retry works afresh; never raises."""
+    try:
+        idempotency.release(held.key.pk, held.owner)
+    except Exception as exc:  # noqa: BLE001 - the lease frees it anyway
+        get_logger().warning("idempotency_claim_kept", extra={"error": type(exc).__name__})
+
+
+def run_once(key: IdempotencyKey | None, work: Callable[[], Answer], lease: timedelta = LEASE,
+             conflict: LeadVaultError | None = None) -> Answer:
+    """Claim, work, complete: the first answer of a keyed request, whatever retries follow.
+
+    Only 2xx answers are kept; a refusal or a failure gives the key back (those leave nothing written).
+    """
+    if key is None:
+        return work()
+    held = claim(key, lease, conflict)
+    if held.replay is not None:
+        return held.replay
+    try:
+        status, body = work()
+    except BaseException:
+        release(held)
+        raise
+    if 200 <= status < 300:
+        complete(held, status, body)
+    else:
+        release(held)
+    return status, body

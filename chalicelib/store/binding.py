@@ -74,9 +74,28 @@ def local_credential(settings: Any) -> str | None:
     return "local" if settings.dynamodb_endpoint_url and not os.environ.get("AWS_ACCESS_KEY_ID") else None
 
 
+# DynamoDB answers in milliseconds, so its calls retry fast and often and give up on a silent
+# connection in seconds: botocore's DynamoDB retry policy ("legacy" mode: 50 ms doubling, throttling,
+# 5xx, lost connections and TransactionInProgress retried, no client-wide retry quota that a burst of
+# faults can drain) instead of the generic standard mode (1 s base, 4 attempts, a quota), and timeouts
+# far below the SDK's 15 s / 30 s. A retried write may have applied: every write is safe to retry.
+SDK_SETTINGS: dict[str, Any] = {
+    "retry_configuration": {"mode": "legacy", "total_max_attempts": 7},
+    "connect_timeout_seconds": 2,
+    "read_timeout_seconds": 5,
+}
+
+
+def _tune_sdk() -> None:
+    from pynamodb import settings
+
+    settings.default_settings_dict.update(SDK_SETTINGS)
+
+
 def bind_tables() -> None:
     """Point every model at this call's tables; drop cached connections only when that changes."""
     _share_sessions()
+    _tune_sdk()
     settings = get_settings()
     local_credentials = local_credential(settings) is not None
     for model in _bound_models():
@@ -96,5 +115,7 @@ def bind_tables() -> None:
         if wanted == current:
             continue
         meta.table_name, meta.host, meta.region, meta.aws_access_key_id = wanted
+        meta.connect_timeout_seconds = SDK_SETTINGS["connect_timeout_seconds"]
+        meta.read_timeout_seconds = SDK_SETTINGS["read_timeout_seconds"]
         meta.aws_secret_access_key = "local" if local_credentials else None
         model._connection = None

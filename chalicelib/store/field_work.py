@@ -21,7 +21,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.store.base import plain
-from chalicelib.store.batch import write_all
+from chalicelib.store.batch import get_items, write_all
 from chalicelib.store.conditional import applied
 from chalicelib.store.leads import agent_partition
 from chalicelib.store.models.calls import CallRecord
@@ -92,8 +92,21 @@ def start_shift(
 
 
 def close_shift(shift: Shift, ended_at: datetime, closed_by: str) -> bool:
-    """End a shift if it is still open; False when it was closed meanwhile (by the agent or automatically)."""
-    return applied(shift.update, actions=[ShiftRecord.ended_at.set(ended_at), ShiftRecord.closed_by.set(closed_by)],
+    """End a shift if it is still open; False when it was closed meanwhile (by the agent or automatically).
+
+    The SDK's retry of a close whose answer was lost finds the shift closed: closed at this very
+    microsecond by the same hand, it is this close, not another.
+    """
+
+    def mine() -> bool:
+        try:
+            stored = ShiftRecord.get(shift.agent_key, shift.started_sort, consistent_read=True)
+        except ShiftRecord.DoesNotExist:
+            return False
+        return stored.ended_at == ended_at and stored.closed_by == closed_by
+
+    return applied(shift.update, mine=mine,
+                   actions=[ShiftRecord.ended_at.set(ended_at), ShiftRecord.closed_by.set(closed_by)],
                    condition=ShiftRecord.ended_at.does_not_exist())
 
 
@@ -164,13 +177,13 @@ def number_of(key: SubjectKey, call: Call) -> str:
     return key.unseal(_number_field(str(call.client_event_id)), call.number_sealed)
 
 
-def stored_calls(tenant_id: str, agent_id: str, call_ids: Iterable[str]) -> dict[str, str]:
-    """Which of these calls the agent stored before, with their lead (one strongly consistent batch read)."""
+def stored_calls(tenant_id: str, agent_id: str, call_ids: Iterable[str]) -> dict[str, Call]:
+    """Which of these calls the agent stored before, by id (one strongly consistent batch read)."""
     key = agent_key(tenant_id, agent_id)
     wanted = [(key, call_id) for call_id in dict.fromkeys(call_ids)]
     if not wanted:
         return {}
-    return {call.client_event_id: call.lead_id for call in CallRecord.batch_get(wanted, consistent_read=True)}
+    return {call.client_event_id: call for call in get_items(CallRecord, wanted)}
 
 
 def stored_pairs(tenant_id: str, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -178,7 +191,7 @@ def stored_pairs(tenant_id: str, pairs: Iterable[tuple[str, str]]) -> set[tuple[
     wanted = [(agent_key(tenant_id, agent_id), call_id) for agent_id, call_id in dict.fromkeys(pairs)]
     if not wanted:
         return set()
-    return {(call.agent_id, call.client_event_id) for call in CallRecord.batch_get(wanted, consistent_read=True)}
+    return {(call.agent_id, call.client_event_id) for call in get_items(CallRecord, wanted)}
 
 
 def newest_of_agent(tenant_id: str, agent_id: str, limit: int, after: str | None) -> tuple[list[Call], str | None]:

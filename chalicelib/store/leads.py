@@ -11,7 +11,10 @@ item or an update expression. A lead's sealed fields open only through its :clas
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import random
+import secrets
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,9 +36,9 @@ Claim = ClaimRecord
 PROFILE = "profile"
 IDENTIFIER_KINDS = ("phone", "email")
 # A claim whose lead is missing is a crash leftover only once the creating request must be over.
-STALE_CLAIM_S = 30.0
+SUMMARY_TRIES = 12
 
-__all__ = ["IDENTIFIER_KINDS", "LIST_SHARDS", "STALE_CLAIM_S", "Claim", "Lead", "LeadChanges", "NewLead"]
+__all__ = ["IDENTIFIER_KINDS", "LIST_SHARDS", "Claim", "Lead", "LeadChanges", "NewLead"]
 
 
 # --- keys ---------------------------------------------------------------------------------
@@ -213,23 +216,18 @@ class Identity:
 
     claims: dict[str, Claim]  # by kind, only those that exist
     suppressed: bool  # erased before: marketing never resumes
-    idempotency: IdempotencyRecord | None = None
 
 
-def look_up(tenant_id: str, refs: dict[str, str], idempotency_pk: str | None = None) -> Identity:
-    """The claims of these identifiers, whether any is suppressed, and a request's idempotency record."""
+def look_up(tenant_id: str, refs: dict[str, str]) -> Identity:
+    """The claims of these identifiers, and whether any is suppressed."""
     claim_keys = {kind: claim_key(tenant_id, kind, ref) for kind, ref in refs.items()}
     suppression_keys = [suppression_key(tenant_id, kind, ref) for kind, ref in refs.items()]
     wanted: list[tuple[Any, str]] = [(ClaimRecord, pk) for pk in claim_keys.values()]
     wanted += [(SuppressionRecord, pk) for pk in suppression_keys]
-    if idempotency_pk:
-        wanted.append((IdempotencyRecord, idempotency_pk))
     found = get_all(wanted) if wanted else {}
     claims = {kind: found[pk] for kind, pk in claim_keys.items() if isinstance(found.get(pk), ClaimRecord)}
-    record = found.get(idempotency_pk) if idempotency_pk else None
     return Identity(claims=claims,  # type: ignore[arg-type]
-                    suppressed=any(pk in found for pk in suppression_keys),
-                    idempotency=record if isinstance(record, IdempotencyRecord) else None)
+                    suppressed=any(pk in found for pk in suppression_keys))
 
 
 def claims_of_phones(tenant_id: str, refs: Iterable[str]) -> dict[str, Claim]:
@@ -242,13 +240,6 @@ def claims_of_phones(tenant_id: str, refs: Iterable[str]) -> dict[str, Claim]:
 def holders(tenant_id: str, identifiers: dict[str, str]) -> dict[str, str]:
     """Which lead holds each identifier (by kind), for those claimed."""
     return {kind: claim.lead_id for kind, claim in look_up(tenant_id, identifiers).claims.items()}
-
-
-def claim_is_fresh(claim: Claim) -> bool:
-    """A claim made moments ago whose lead is not there yet: its request is still writing it."""
-    from datetime import timedelta
-
-    return bool(claim.claimed_at and claim.claimed_at > clock.wall_now() - timedelta(seconds=STALE_CLAIM_S))
 
 
 def claim_item(tenant_id: str, kind: str, ref: str, lead_id: str) -> Claim:
@@ -408,9 +399,29 @@ def _renewal(lead: Lead, expires_at: datetime, now: datetime) -> list[Any]:
 
 def update(lead: Lead, changes: LeadChanges) -> bool:
     """Apply the changes if the lead is still at the version read; False when another write came first
-    (the caller reads again or reports the conflict). ``lead`` reflects the changes afterwards."""
-    return applied(lead.update, actions=[*changes.actions(lead), LeadRecord.version.set(lead.version + 1)],
-                   condition=LeadRecord.version == lead.version)
+    (the caller reads again or reports the conflict). ``lead`` reflects the changes afterwards.
+
+    The update carries a write token: when the SDK retries it after a lost answer, the retry is refused
+    by the version the first attempt already moved, and the token read back says the write was ours.
+    """
+    token, expected = secrets.token_hex(8), lead.version
+
+    def mine() -> bool:
+        stored = get(lead.lead_id)
+        if stored is None or stored.write_token != token:
+            return False
+        lead.attribute_values = stored.attribute_values
+        return True
+
+    actions = [*changes.actions(lead), LeadRecord.version.set(expected + 1), LeadRecord.write_token.set(token)]
+    return applied(lead.update, mine=mine, actions=actions, condition=LeadRecord.version == expected)
+
+
+def update_write(lead: Lead, changes: LeadChanges) -> Guarded:
+    """The same versioned update as a write of an atomic commit (refusal labelled ``lead``); read the
+    lead again afterwards to see it. The transaction's idempotency token makes a retried one apply once."""
+    actions = [*changes.actions(lead), LeadRecord.version.set(lead.version + 1)]
+    return atomic.update(lead, actions, LeadRecord.version == lead.version, label="lead")
 
 
 def creation_writes(new: NewLead, claims: dict[str, str | None]) -> list[Guarded]:
@@ -434,17 +445,22 @@ def claim_write(tenant_id: str, kind: str, ref: str, lead_id: str, stale: str | 
     return atomic.put(claim_item(tenant_id, kind, ref, lead_id), condition, label=f"claim:{kind}")
 
 
-def answer_write(answer: IdempotencyRecord, label: str = "idempotency") -> Guarded:
-    """A request's recorded answer in an atomic commit, refused if a twin of the request recorded one first."""
-    return atomic.put(answer, IdempotencyRecord.pk.does_not_exist(), label=label)
+def set_consents(lead: Lead, summarise: Callable[[dict[str, bool]], dict[str, bool]],
+                 confirm_refs: set[str] | None = None) -> None:
+    """Replace the lead's consent summary with ``summarise(current summary)``, at the lead's version.
 
-
-def set_consents(lead: Lead, consents: dict[str, bool], confirm_refs: set[str] | None = None) -> None:
-    """Replace the lead's consent summary (what the ledger says now); last write wins, as the ledger is the truth."""
-    actions: list[Any] = [LeadRecord.consents.set(consents)]
-    if confirm_refs is not None:
-        actions.append(LeadRecord.confirm_refs.set(confirm_refs or None))
-    lead.update(actions=actions)
+    Two writers at once (a merge, a consent, a confirmation) must not lose each other's grant: a
+    refused update reads the lead again and summarises afresh, with full-jitter backoff.
+    """
+    for attempt in range(SUMMARY_TRIES):
+        if update(lead, LeadChanges(consents=summarise(consents_of(lead)), confirm_refs=confirm_refs)):
+            return
+        fresh = get(lead.lead_id)
+        if fresh is None:
+            return  # erased meanwhile: nothing left to summarise
+        lead.attribute_values = fresh.attribute_values
+        time.sleep(min(0.5, 0.01 * 2**attempt) * random.random())
+    raise atomic.Contended()
 
 
 def set_clocks_if_unchanged(changes: list[tuple[Lead, dict[str, datetime]]]) -> list[Lead]:

@@ -6,11 +6,12 @@ requester's identifier and the export), and the conditional writes of the reques
 which come back as ``True``/``False``. Services read :class:`PrivacyRequest` items and never
 build one or an update.
 
-Every write here is a single-item call: the worker's IAM policy allows no batch on this table.
+Every write here is a single-item call, but for an access export's parts (written in batches).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.logs import log_exception
 from chalicelib.store.base import plain
+from chalicelib.store.batch import BATCH_WRITE_LIMIT, get_all, write_all
 from chalicelib.store.conditional import applied
 from chalicelib.store.models.privacy import WORK_SHARDS, ExportRecord, PrivacyRequestRecord
 from chalicelib.vault.envelope import SubjectKey, SubjectKeyMissing, destroy_subject, new_subject, stored_key
@@ -149,17 +151,39 @@ def create(
 
 def count_attempt(request: PrivacyRequest, max_attempts: int) -> bool:
     """Count one code attempt if the request still waits for its code and has attempts left; False if not.
-    ``request.attempts`` is the new count afterwards."""
-    return applied(request.update, actions=[PrivacyRequestRecord.attempts.add(1)],
+    ``request.attempts`` is the new count afterwards.
+
+    The count carries a token, so the SDK's retry of a count whose answer was lost is refused by
+    its own first attempt and recognised as it, never counted twice.
+    """
+    token = secrets.token_hex(8)
+
+    def mine() -> bool:
+        return _took(request, lambda stored: stored.attempt_token == token)
+
+    return applied(request.update, mine=mine,
+                   actions=[PrivacyRequestRecord.attempts.add(1), PrivacyRequestRecord.attempt_token.set(token)],
                    condition=(PrivacyRequestRecord.attempts < max_attempts)
-                   & (PrivacyRequestRecord.status == "pending_verification"))
+                   & (PrivacyRequestRecord.status == "pending_verification")
+                   & (PrivacyRequestRecord.attempt_token.does_not_exist()
+                      | (PrivacyRequestRecord.attempt_token != token)))
+
+
+def _took(request: PrivacyRequest, ours: Any) -> bool:
+    """Whether the stored request shows our write (then ``request`` takes its values)."""
+    stored = get(request.request_id)
+    if stored is None or not ours(stored):
+        return False
+    request.attribute_values = stored.attribute_values
+    return True
 
 
 def mark_verified(request: PrivacyRequest, now: datetime) -> bool:
-    """The code was right: verified (and its hash dropped), unless the request moved on meanwhile (False)."""
-    return applied(request.update, actions=[PrivacyRequestRecord.status.set("verified"),
-                                            PrivacyRequestRecord.verified_at.set(now),
-                                            PrivacyRequestRecord.code_hash.remove()],
+    """The code was right: verified (and its hash dropped), unless the request moved on meanwhile (False).
+    Verified at this very instant, it is this write, retried by the SDK after a lost answer."""
+    return applied(request.update, mine=lambda: _took(request, lambda stored: stored.verified_at == now),
+                   actions=[PrivacyRequestRecord.status.set("verified"), PrivacyRequestRecord.verified_at.set(now),
+                            PrivacyRequestRecord.code_hash.remove()],
                    condition=PrivacyRequestRecord.status == "pending_verification")
 
 
@@ -225,15 +249,50 @@ def shred_key(request: PrivacyRequest) -> bool:
 
 
 # --- exports ------------------------------------------------------------------------------
+#
+# An export of any size: its bytes (compressed by the caller) are cut into parts well under DynamoDB's
+# 400 KB item limit, each sealed under the request's key and stored as an item of its own, with the
+# same expiry. The parts are written in batches, then the manifest that names them: a reader finds the
+# whole export or none, never half of one. Each write has a generation of its own, so a rerun (after a
+# crash) never mixes its parts with an earlier run's; parts no manifest names are left to expire.
+# Every part is bound to its place (generation, index, count) by its seal: none can be swapped or cut.
 
-def save_export(request: PrivacyRequest, data: bytes, expires_at: datetime) -> None:
-    """Store an access request's export, sealed under the request's own key."""
-    ExportRecord(_export_key(request.request_id), tenant_id=request.tenant_id,
-                 sealed=_key_of(request).seal_bytes(EXPORT, data), expires_at=expires_at).save()
+EXPORT_PART_BYTES = 256 * 1024
+EXPORT_PARTS_PER_READ = 32  # 8 MB a BatchGetItem, under its 16 MB answer
+
+
+class ExportIncomplete(RuntimeError):
+    """A manifest names a part that is not there (never expected: the manifest is written last)."""
+
+
+def _part_key(request_id: str, generation: str, index: int) -> str:
+    return f"export#{request_id}#{generation}#{index}"
+
+
+def _part_field(generation: str, index: int, count: int) -> str:
+    return f"{EXPORT}:{generation}:{index}/{count}"
+
+
+def save_export(request: PrivacyRequest, data: bytes, expires_at: datetime) -> int:
+    """Store an access request's export in parts sealed under the request's own key, then its manifest;
+    returns the number of parts."""
+    key, generation = _key_of(request), secrets.token_hex(8)
+    count = max(1, -(-len(data) // EXPORT_PART_BYTES))
+
+    def part(index: int) -> ExportRecord:
+        chunk = data[index * EXPORT_PART_BYTES : (index + 1) * EXPORT_PART_BYTES]
+        return ExportRecord(_part_key(request.request_id, generation, index), tenant_id=request.tenant_id,
+                            sealed=key.seal_bytes(_part_field(generation, index, count), chunk), expires_at=expires_at)
+
+    for first in range(0, count, BATCH_WRITE_LIMIT):  # sealed a batch at a time: one sealed copy at most
+        write_all([part(index) for index in range(first, min(count, first + BATCH_WRITE_LIMIT))])
+    ExportRecord(_export_key(request.request_id), tenant_id=request.tenant_id, parts=count, generation=generation,
+                 expires_at=expires_at).save()
+    return count
 
 
 def live_export(request: PrivacyRequest) -> Export | None:
-    """The request's export while it lasts; None when there is none or it has expired."""
+    """The request's export (its manifest) while it lasts; None when there is none or it has expired."""
     try:
         export = ExportRecord.get(_export_key(request.request_id), consistent_read=True)
     except ExportRecord.DoesNotExist:
@@ -241,5 +300,19 @@ def live_export(request: PrivacyRequest) -> Export | None:
     return export if export.expires_at > clock.now() else None
 
 
-def open_export(request: PrivacyRequest, export: Export) -> bytes:
-    return _key_of(request).unseal_bytes(EXPORT, export.sealed)
+def export_chunks(request: PrivacyRequest, export: Export) -> Iterator[bytes]:
+    """The export's bytes, part after part, opened (a few parts read at a time, strongly consistent)."""
+    key = _key_of(request)
+    if export.parts is None:  # stored whole, before exports had parts
+        yield key.unseal_bytes(EXPORT, export.sealed)
+        return
+    count, generation = int(export.parts), str(export.generation)
+    for first in range(0, count, EXPORT_PARTS_PER_READ):
+        wanted = [_part_key(request.request_id, generation, index)
+                  for index in range(first, min(count, first + EXPORT_PARTS_PER_READ))]
+        found = get_all([(ExportRecord, part_key) for part_key in wanted])
+        for index, part_key in enumerate(wanted, start=first):
+            part = found.get(part_key)
+            if not isinstance(part, ExportRecord) or part.sealed is None:
+                raise ExportIncomplete(f"export part {index} of {count} is missing")
+            yield key.unseal_bytes(_part_field(generation, index, count), part.sealed)

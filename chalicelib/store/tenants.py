@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from chalicelib import invocation
+from chalicelib.store import atomic
 from chalicelib.store.atomic import Contended, Refused, commit
 from chalicelib.store.base import plain
 from chalicelib.store.batch import get_all
@@ -159,21 +160,37 @@ def get_key(key_id: str) -> ApiKey | None:
 def create_key(key_id: str, *, tenant_id: str, role: str, secret_hash: bytes, agent_id: str | None,
                allowed_origins: list[str], created_at: datetime, subject_id: str | None = None,
                email_sealed: bytes | None = None) -> bool:
-    """Store a new key; False if the id is taken already."""
+    """Store a new key, and index the origins it allows, in one transaction; False if the id is taken already.
+
+    Both or neither: never an index entry for a key that does not exist (a preflight answered for a site
+    no key allows), nor a key its own site's preflights refuse. A transaction replayed by the SDK after a
+    lost answer carries the same token and is applied once, so the replay never reads as "id taken".
+    """
     key = ApiKeyRecord(key_id, tenant_id=tenant_id, role=role, secret_hash=secret_hash, agent_id=agent_id,
                        allowed_origins=allowed_origins, created_at=created_at, subject_id=subject_id,
                        email_sealed=email_sealed)
-    return applied(key.save, condition=ApiKeyRecord.key_id.does_not_exist())
+    try:
+        commit([atomic.put(key, ApiKeyRecord.key_id.does_not_exist(), label="key"),
+                *_origin_writes(key_id, allowed_origins, add=True)])
+    except Refused:
+        return False
+    return True
 
 
 def revoke_key(key: ApiKey, at: datetime, keep_until: datetime) -> bool:
     """Revoke the key and drop its holder's sealed e-mail; kept until ``keep_until`` for the audit trail.
+    Its origins leave the CORS index in the same transaction (replayed once only, as :func:`create_key`).
 
     False if the key no longer belongs to the tenant it was read with.
     """
-    return applied(key.update, actions=[ApiKeyRecord.revoked_at.set(at), ApiKeyRecord.expires_at.set(keep_until),
-                                        ApiKeyRecord.email_sealed.remove()],
-                   condition=ApiKeyRecord.tenant_id == key.tenant_id)
+    actions = [ApiKeyRecord.revoked_at.set(at), ApiKeyRecord.expires_at.set(keep_until),
+               ApiKeyRecord.email_sealed.remove()]
+    try:
+        commit([atomic.update(key, actions, ApiKeyRecord.tenant_id == key.tenant_id, label="key"),
+                *_origin_writes(key.key_id, list(key.allowed_origins or []), add=False)])
+    except Refused:
+        return False
+    return True
 
 
 def live_keys(*roles: str) -> Iterator[ApiKey]:
@@ -185,6 +202,12 @@ def live_keys(*roles: str) -> Iterator[ApiKey]:
 
 def _origin_key(origin: str) -> str:
     return f"cors#{origin}"
+
+
+def _origin_writes(key_id: str, origins: Sequence[str], *, add: bool) -> list[atomic.Guarded]:
+    """A key joining (or leaving) the index of each origin, as writes of a transaction."""
+    change = CorsOriginRecord.key_ids.add if add else CorsOriginRecord.key_ids.delete
+    return [atomic.update(CorsOriginRecord(_origin_key(origin)), [change({key_id})]) for origin in origins]
 
 
 def index_origins(key_id: str, origins: Sequence[str]) -> None:

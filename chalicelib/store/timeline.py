@@ -3,6 +3,7 @@ notices, identity); the consent ledger is its ``consent`` events.
 
 An event's owner is a lead, or a *subject* (a person with a ledger but no lead); its personal
 values are sealed under the owner's key, which the caller passes in as a :class:`SubjectKey`.
+A policy notice's event is its record in the notice ledger, written by :mod:`chalicelib.store.policies`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.store.base import plain
 from chalicelib.store.batch import BATCH_WRITE_LIMIT, write_all
-from chalicelib.store.conditional import applied
 from chalicelib.store.models.timeline import TimelineRecord
 from chalicelib.vault.envelope import SubjectKey
 
@@ -92,28 +92,3 @@ def delete_some(owner: str) -> list[Event]:
     if page:
         write_all(deletes=page)
     return page
-
-
-# --- notices: written once, before they are sent ---------------------------------------------
-
-def new_event_once(key: SubjectKey, event_id: str, event_type: str, placed_at: datetime, at: datetime,
-                   expires_at: datetime | None, *, info: dict[str, Any]) -> Event | None:
-    """Write an event with a fixed id, placed in the timeline at ``placed_at``, unless it is there already.
-
-    The write is conditional (it must not exist), so two writers with the same id never both succeed:
-    the record of a notice is written before the notice is sent, which sends it at most once. Returns
-    the event written, or None when it existed already.
-    """
-    event = TimelineRecord(key.subject_id, f"{clock.sort_stamp(placed_at)}#{event_id}", event_id=event_id,
-                           tenant_id=key.tenant_id, type=event_type, at=at, info=info, expires_at=expires_at)
-    return event if applied(event.save, condition=TimelineRecord.sort_key.does_not_exist()) else None
-
-
-def withdraw(event: Event) -> None:
-    """Delete one event (a notice that was not sent after all, so a later run sends it)."""
-    event.delete()
-
-
-def add_facts(event: Event, **facts: Any) -> None:
-    """Add facts (not personal values) to an event's info."""
-    event.update(actions=[TimelineRecord.info.set({**info_of(event), **facts})])

@@ -7,20 +7,8 @@ The tables are made once per session (per xdist worker), under the session's pre
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
-
-from devtools.dynamodb_local import DynamoDBLocal, free_port
-
-
-@pytest.fixture(scope="session")
-def dynamodb_local() -> Iterator[DynamoDBLocal]:
-    engine = DynamoDBLocal(port=free_port()).start()
-    try:
-        yield engine
-    finally:
-        engine.stop()
 
 
 @pytest.fixture(scope="session")

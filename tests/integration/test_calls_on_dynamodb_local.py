@@ -14,6 +14,7 @@ from chalicelib.store.models.calls import CallRecord
 from tests.support.field import at, call_event, post
 from tests.support.http import bearer, body_of
 from tests.support.leads import lead_body, post_lead
+from tests.support.partial_batches import install
 
 pytestmark = pytest.mark.integration
 
@@ -96,3 +97,50 @@ def test_a_leads_timeline_pages_through_its_calls_and_erasure_finds_them(setup):
         assert field_work.delete_calls_of_lead(lead_ids[0]) == 4
         assert field_work.calls_of_lead(lead_ids[0]) == []
         assert [item["type"] for item in read_timeline(lead, 200, None)["items"]].count("call") == 0
+
+
+def _clocks(client, admin, lead_ids):
+    views = [body_of(client.http.get(f"/v1/leads/{lead_id}", headers=bearer(admin))) for lead_id in lead_ids]
+    return [(view["last_contacted_at"], view["expires_at"]) for view in views]
+
+
+def test_throttled_clock_updates_never_leave_a_worked_lead_with_its_old_expiry(setup, client, monkeypatch):
+    """Issue 14, point 4: 30 calls stored, a third of their leads' clock updates throttled past every retry.
+    The upload is not acknowledged; the phone's retry sees duplicates and moves every clock and expiry."""
+    from chalicelib.store.batch import BatchIncomplete
+
+    agent, admin, lead_ids = setup
+    before = _clocks(client, admin, lead_ids)
+    events = [call_event(f"c{n}", f"+91 98000 20{n:03d}", at(NINE, minutes=30 + n)) for n in range(30)]
+    install(monkeypatch, {lead_id: 1000 for lead_id in lead_ids[::3]})
+    with pytest.raises(BatchIncomplete):
+        sync(agent["api_key"], events)
+    assert sum(now == then for now, then in zip(_clocks(client, admin, lead_ids), before, strict=True)) >= 10
+    fake = install(monkeypatch, {lead_id: 2 for lead_id in lead_ids[1::3]})  # and the retry is throttled too
+    assert {result["status"] for result in sync(agent["api_key"], events)} == {"duplicate"}
+    after = _clocks(client, admin, lead_ids)
+    assert [contacted for contacted, _ in after] == [at(NINE, minutes=30 + n) for n in range(30)]
+    assert all(expires > old for (_, expires), (_, old) in zip(after, before, strict=True))
+    assert len(fake.sent) > 2
+
+
+def test_refusals_keep_their_index_among_throttled_statements(setup, monkeypatch):
+    """On the real engine: a lead changed since it was read is refused and named; throttled ones are retried."""
+    from chalicelib.store import leads
+
+    _agent, _admin, lead_ids = setup
+    moment = NINE + timedelta(hours=5)
+    with invocation.invocation():
+        read = leads.many(lead_ids)
+        stale = {lead_ids[4], lead_ids[26]}
+        for lead_id in stale:
+            read[lead_id].version = int(read[lead_id].version) + 7  # as if read before seven changes
+        fake = install(monkeypatch, {lead_ids[3]: 2, lead_ids[27]: 1})
+        changes = [(read[lead_id], {"last_contacted_at": moment, "last_activity_at": moment,
+                                    "expires_at": moment + timedelta(days=400)}) for lead_id in lead_ids]
+        refused = leads.set_clocks_if_unchanged(changes)
+        assert {lead.lead_id for lead in refused} == stale
+        assert fake.sent[1:3] == [[lead_ids[3]], [lead_ids[3]]] and fake.sent[4] == [lead_ids[27]]
+        now = leads.many(lead_ids)
+    assert [lead_id for lead_id in lead_ids if now[lead_id].last_contacted_at != moment] == \
+        [lead_id for lead_id in lead_ids if lead_id in stale]

@@ -23,3 +23,14 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     assert "Traceback" not in response.body.decode()
     return body["error"]
+
+
+def contract_error(response: Any) -> bool:
+    """Whether the body is the contract's error shape (``{"error": {"code", "message"}}``), without asserting."""
+    try:
+        body = body_of(response)
+    except ValueError:
+        return False
+    error = body.get("error") if isinstance(body, dict) else None
+    return set(body) == {"error"} and isinstance(error, dict) and isinstance(error.get("code"), str) \
+        and isinstance(error.get("message"), str)

@@ -38,3 +38,44 @@ def test_sns_backend_sends_sms_through_sns(aws, monkeypatch):
     send(Message(channel="sms", to="+919876543210", subject="Code", text="Your code is 123456"))
     sent = get_backend("sns")["123456789012"]["us-east-1"].sms_messages
     assert [json.dumps(v) for v in sent.values()] and "+919876543210" in json.dumps(list(sent.values()))
+
+
+def test_a_reference_is_the_message_id_and_the_sms_client_reference(test_environment):
+    """A notice's reference is the same on every attempt, so a resend after a crash is recognisable downstream."""
+    import email
+    from pathlib import Path
+
+    from chalicelib.config import get_settings
+
+    send(Message(channel="email", to="a@example.org", subject="Notice", text="Body", reference="pol_1.led_2"))
+    send(Message(channel="sms", to="+919876543210", subject="Notice", text="Body", reference="pol_1.led_3"))
+    send(Message(channel="email", to="b@example.org", subject="Hello", text="Body"))
+    outbox = Path(get_settings().outbox_dir)
+    mails = [email.message_from_bytes(path.read_bytes()) for path in sorted(outbox.glob("*.eml"))]
+    domain = get_settings().email_from.rpartition("@")[2].rstrip(">")
+    assert mails[0]["Message-ID"] == f"<pol_1.led_2@{domain}>" and mails[0]["X-LeadVault-Reference"] == "pol_1.led_2"
+    assert mails[1]["Message-ID"] is None and mails[1]["X-LeadVault-Reference"] is None
+    assert [json.loads(path.read_text())["reference"] for path in outbox.glob("*.json")] == ["pol_1.led_3"]
+
+
+def test_ses_keeps_the_reference_in_its_own_header(aws, monkeypatch):
+    """SES replaces a Message-ID with its own: the reference also travels as X-LeadVault-Reference."""
+    monkeypatch.setenv("LEADVAULT_EMAIL_BACKEND", "ses")
+    monkeypatch.setenv("LEADVAULT_EMAIL_FROM", "privacy@leadvault.example")
+    boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress="privacy@leadvault.example")
+    send(Message(channel="email", to="a@example.org", subject="Notice", text="Body", reference="pol_1.led_2"))
+    raw = get_backend("ses")["123456789012"]["us-east-1"].sent_messages[-1].raw_data
+    assert "X-LeadVault-Reference: pol_1.led_2" in raw and "<pol_1.led_2@leadvault.example>" in raw
+
+
+def test_sns_carries_the_reference_as_a_message_attribute(aws, monkeypatch):
+    from unittest import mock
+
+    monkeypatch.setenv("LEADVAULT_SMS_BACKEND", "sns")
+    client = boto3.client("sns", region_name="us-east-1")
+    with mock.patch("boto3.client", return_value=client), \
+            mock.patch.object(client, "publish", wraps=client.publish) as publish:
+        send(Message(channel="sms", to="+919876543210", subject="Notice", text="Body", reference="pol_1.led_3"))
+    attributes = publish.call_args.kwargs["MessageAttributes"]
+    assert attributes["LeadVault.Reference"] == {"DataType": "String", "StringValue": "pol_1.led_3"}
+    assert attributes["AWS.SNS.SMS.SMSType"]["StringValue"] == "Transactional"

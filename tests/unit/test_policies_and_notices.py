@@ -6,6 +6,8 @@ import itertools
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +33,17 @@ def publish(operator, tenant=None, **overrides):
 
 def dispatch():
     return invoke_job("dispatch_notifications", LocalContext("dispatch_notifications", timeout_s=60))
+
+
+def policy_messages():
+    return [m for m in messages() if "policy is changing" in m["subject"].lower()]
+
+
+def later(monkeypatch, delta):
+    """Move the service's clock on (from now, or from where it was moved before)."""
+    from chalicelib import clock
+
+    monkeypatch.setenv("LEADVAULT_NOW", clock.iso(clock.now() + delta))
 
 
 def status(operator, policy_id):
@@ -64,7 +77,8 @@ def test_tenant_notice_reaches_everyone_once_by_their_channel(client, operator, 
     assert sorted(m["to"] for m in sent) == sorted([EMAIL_NORMALISED, "+919123456780", "meera@example.org"])
     assert all("token=" in m["text"] and POLICY["url"] in m["text"] for m in sent)
     assert dispatch().get("sent", 0) == 0  # done: never twice
-    assert status(operator, published["policy_id"]) == {"recipients": 3, "sent": 3, "failed": 0, "pending": 0}
+    assert status(operator, published["policy_id"]) == {"recipients": 3, "sent": 3, "failed": 0, "skipped": 0,
+                                                        "pending": 0}
     timeline = body_of(client.http.get(f"/v1/leads/{people[0]}/timeline", headers=bearer(admin)))["items"]
     assert any(item["type"] == "notice" and item["policy_version"] == "2026-12" for item in timeline)
 
@@ -82,7 +96,23 @@ def test_erased_people_are_never_notified(client, operator, tenant, admin, peopl
     assert status(operator, published["policy_id"])["recipients"] == 2
 
 
-def test_two_dispatchers_at_once_send_each_notice_once(operator, tenant, people):
+@pytest.fixture
+def atomic_moto(monkeypatch):
+    """One DynamoDB request at a time, as DynamoDB applies each conditional write atomically: moto checks a
+    condition and writes without a lock, so two threads can both pass it (real DynamoDB: integration tests)."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    real_call = DynamoHandler.call_action
+
+    def call_alone(self):
+        with lock:
+            return real_call(self)
+
+    monkeypatch.setattr(DynamoHandler, "call_action", call_alone)
+
+
+def test_two_dispatchers_at_once_send_each_notice_once(operator, tenant, people, atomic_moto):
     publish(operator, tenant)
     barrier = threading.Barrier(2)
 
@@ -96,7 +126,7 @@ def test_two_dispatchers_at_once_send_each_notice_once(operator, tenant, people)
     assert len([m for m in messages() if "policy is changing" in m["subject"]]) == 3
 
 
-def test_a_crash_after_recording_never_sends_twice(operator, tenant, people, monkeypatch):
+def test_a_claim_whose_dispatcher_died_is_resumed_after_its_lease(operator, tenant, people, monkeypatch):
     from chalicelib.services.policies import dispatch as dispatcher
     calls = {"n": 0}
     real_send = dispatcher.send
@@ -112,11 +142,16 @@ def test_a_crash_after_recording_never_sends_twice(operator, tenant, people, mon
     with pytest.raises(SystemExit):
         dispatch()
     monkeypatch.setattr(dispatcher, "send", real_send)
-    dispatch()
-    sent = [m["to"] for m in messages() if "policy is changing" in m["subject"]]
-    assert len(sent) == len(set(sent)) == 2  # the one being sent at the crash is lost, none doubled
-    counts = status(operator, published["policy_id"])
-    assert counts["sent"] + counts["failed"] + counts["pending"] == counts["recipients"]
+    again = dispatch()  # the dead run's claim is still leased: nobody sends it yet, the version is not done
+    assert again["busy"] == 1 and again["unfinished"] == 1
+    assert len(policy_messages()) == 2
+    assert status(operator, published["policy_id"])["pending"] == 1
+    later(monkeypatch, dispatcher.NOTICE_LEASE + timedelta(seconds=1))
+    assert dispatch()["sent"] == 1
+    sent = [m["to"] for m in policy_messages()]
+    assert len(sent) == len(set(sent)) == 3  # everyone told, nobody twice
+    assert status(operator, published["policy_id"]) == {"recipients": 3, "sent": 3, "failed": 0, "skipped": 0,
+                                                        "pending": 0}
 
 
 def test_permanent_failures_are_recorded_and_counted(operator, tenant, people, monkeypatch):
@@ -128,7 +163,8 @@ def test_permanent_failures_are_recorded_and_counted(operator, tenant, people, m
     monkeypatch.setattr(dispatcher, "send", refuse)
     published = publish(operator, tenant)
     assert dispatch()["failed"] == 3
-    assert status(operator, published["policy_id"]) == {"recipients": 3, "sent": 0, "failed": 3, "pending": 0}
+    assert status(operator, published["policy_id"]) == {"recipients": 3, "sent": 0, "failed": 3, "skipped": 0,
+                                                        "pending": 0}
 
 
 def test_transient_failures_are_retried_on_a_later_run(operator, tenant, people, monkeypatch):
@@ -143,7 +179,8 @@ def test_transient_failures_are_retried_on_a_later_run(operator, tenant, people,
     assert status(operator, published["policy_id"])["pending"] == 3
     monkeypatch.setattr(dispatcher, "send", real_send)  # the backend recovers
     assert dispatch()["sent"] == 3
-    assert status(operator, published["policy_id"]) == {"recipients": 3, "sent": 3, "failed": 0, "pending": 0}
+    assert status(operator, published["policy_id"]) == {"recipients": 3, "sent": 3, "failed": 0, "skipped": 0,
+                                                        "pending": 0}
 
 
 def test_the_send_rate_is_respected():
@@ -205,8 +242,11 @@ def test_bad_publications_are_refused(operator, tenant, change):
 
 
 def test_a_version_is_published_once(operator, tenant):
-    publish(operator, tenant)
-    again = operator("admin_publish_policy", {**POLICY, "scope": "tenant", "tenant_id": tenant})
+    first = publish(operator, tenant)
+    # The operator's retry of the same publication (a lost answer, a timeout) gets the first answer...
+    assert publish(operator, tenant) == first
+    # ...and another text for a published version is refused.
+    again = operator("admin_publish_policy", {**POLICY, "scope": "tenant", "tenant_id": tenant, "summary": "Other."})
     assert again["error"]["code"] == "version_exists"
 
 
@@ -248,7 +288,8 @@ def test_smtp_backend_against_a_real_smtp_server(operator, tenant, people, monke
     assert [rcpt for rcpt, _ in handler.messages] == [[EMAIL_NORMALISED]]
     assert b"token=" in handler.messages[0][1]
     assert result["sent"] == 2 and result["failed"] == 1  # the phone-only lead went by SMS (outbox)
-    assert status(operator, published["policy_id"]) == {"recipients": 3, "sent": 2, "failed": 1, "pending": 0}
+    assert status(operator, published["policy_id"]) == {"recipients": 3, "sent": 2, "failed": 1, "skipped": 0,
+                                                        "pending": 0}
 
 
 def test_ses_backend_in_a_dispatch(aws, operator, tenant, people, monkeypatch):
@@ -268,6 +309,207 @@ def test_ses_backend_in_a_dispatch(aws, operator, tenant, people, monkeypatch):
 
 def test_republishing_a_version_is_refused_even_when_racing(operator, tenant):
     payload = {**POLICY, "scope": "tenant", "tenant_id": tenant}
+    other = {**payload, "summary": "Another text for the same version."}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        answers = list(pool.map(lambda _: operator("admin_publish_policy", payload), range(2)))
-    assert sorted("policy_id" in a for a in answers) == [False, True]
+        answers = list(pool.map(lambda body: operator("admin_publish_policy", body), [payload, other]))
+    # One of the two texts is published; the other is told the version exists or is being published.
+    published = [answer for answer in answers if "policy_id" in answer]
+    assert len(published) == 1, answers
+    refused = next(answer for answer in answers if "policy_id" not in answer)
+    assert refused["error"]["code"] in ("version_exists", "request_in_progress")
+
+
+# --- the notice ledger: exactly once under lost answers, moving keys and erasure ---------------
+
+def outbox_message_ids():
+    """The Message-ID of every policy notice e-mail in the outbox, oldest first."""
+    import email
+
+    from chalicelib.config import get_settings
+
+    parsed = [email.message_from_bytes(path.read_bytes())
+              for path in sorted(Path(get_settings().outbox_dir).glob("*.eml"))]
+    return [message["Message-ID"] for message in parsed if "policy" in message["Subject"].lower()]
+
+
+@pytest.fixture
+def lost_claim_answers(monkeypatch):
+    """Each notice claim applies, then answers as the SDK's retry of it would: a refused condition."""
+    from chalicelib.store.models.claims import NoticeClaimRecord
+    from chalicelib.store.models.timeline import TimelineRecord
+
+    retried = {"n": 0}
+    for model in (TimelineRecord, NoticeClaimRecord):
+        real_save = model.save
+
+        def save_then_retry(self, *args, real_save=real_save, **kwargs):
+            answer = real_save(self, *args, **kwargs)
+            if getattr(self, "state", None) == "claimed" or getattr(self, "status", None) == "claimed":
+                retried["n"] += 1
+                return real_save(self, *args, **kwargs)  # refused: the first attempt applied
+            return answer
+
+        monkeypatch.setattr(model, "save", save_then_retry)
+    return retried
+
+
+def test_a_lost_answer_to_a_claim_still_sends_the_notice(operator, tenant, people, lost_claim_answers):
+    published = publish(operator, tenant)
+    assert dispatch()["sent"] == 3
+    assert lost_claim_answers["n"] == 3
+    sent = [m["to"] for m in policy_messages()]
+    assert len(sent) == len(set(sent)) == 3
+    assert status(operator, published["policy_id"]) == {"recipients": 3, "sent": 3, "failed": 0, "skipped": 0,
+                                                        "pending": 0}
+
+
+def test_a_lost_answer_to_a_users_claim_still_sends_the_notice(operator, tenant, issue_key, lost_claim_answers):
+    issue_key("agent", agent_id="asha", email="asha@acme.example")
+    published = publish(operator)
+    assert dispatch()["sent"] == 1 and lost_claim_answers["n"] == 1
+    assert [m["to"] for m in policy_messages()] == ["asha@acme.example"]
+    assert status(operator, published["policy_id"])["sent"] == 1
+
+
+@pytest.mark.parametrize("retry_sees", ["a refusal", "an error"])
+def test_a_lost_answer_to_a_settlement_counts_once(operator, tenant, people, monkeypatch, retry_sees):
+    """The settling transaction applied; its answer was lost. The retry is refused by the state it set (or the
+    SDK gave up): read back, the record is ours, and the counter moved once."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib.store import atomic
+
+    real_commit = atomic.commit
+    lost = {"n": 0}
+
+    def commit_and_lose_the_answer(writes, counters=()):
+        real_commit(writes, counters)
+        lost["n"] += 1
+        if retry_sees == "a refusal":
+            real_commit(writes, counters)  # refused: the ledger record is no longer "claimed"
+        raise ClientError({"Error": {"Code": "InternalServerError", "Message": "lost"}}, "TransactWriteItems")
+
+    monkeypatch.setattr(atomic, "commit", commit_and_lose_the_answer)
+    published = publish(operator, tenant)
+    result = dispatch()
+    assert result["sent"] == 3 and lost["n"] == 3
+    assert len(policy_messages()) == 3
+    assert status(operator, published["policy_id"]) == {"recipients": 3, "sent": 3, "failed": 0, "skipped": 0,
+                                                        "pending": 0}
+
+
+def test_each_notice_carries_its_recipients_notice_id_as_message_id(operator, tenant, people):
+    from chalicelib.config import get_settings
+
+    published = publish(operator, tenant)
+    dispatch()
+    ids = outbox_message_ids()
+    assert len(ids) == len(set(ids)) == 2  # the two e-mails; the third went by SMS
+    assert all(i.startswith(f"<{published['policy_id']}.led_") and i.endswith(">") for i in ids)
+    sms = [json.loads(path.read_text()) for path in Path(get_settings().outbox_dir).glob("*.json")]
+    assert [m["reference"] for m in sms if "policy" in m["subject"].lower()] == [
+        f"{published['policy_id']}.{people[1]}"]
+
+
+def test_a_recipient_erased_after_publication_settles_as_skipped(client, operator, tenant, admin, people):
+    from tests.unit.test_privacy_requests import work
+
+    published = publish(operator, tenant)
+    client.http.post("/v1/privacy-requests", body=json.dumps({"type": "erasure", "email": "meera@example.org",
+                                                              "verified_by_admin": True}),
+                     headers=bearer(admin, **{"Content-Type": "application/json"}))
+    work()
+    assert dispatch()["unfinished"] == 0
+    assert not [m for m in policy_messages() if m["to"] == "meera@example.org"]
+    assert status(operator, published["policy_id"]) == {"recipients": 3, "sent": 2, "failed": 0, "skipped": 1,
+                                                        "pending": 0}
+
+
+def test_a_user_revoked_after_publication_settles_as_skipped(operator, tenant, issue_key):
+    issue_key("agent", agent_id="asha", email="asha@acme.example")
+    gone = issue_key("agent", agent_id="ravi", email="ravi@acme.example")
+    published = publish(operator)
+    assert operator("admin_revoke_api_key", {"tenant_id": tenant, "key_id": gone["key_id"]}) == {"revoked": True}
+    dispatch()
+    assert [m["to"] for m in policy_messages()] == ["asha@acme.example"]
+    assert status(operator, published["policy_id"]) == {"recipients": 2, "sent": 1, "failed": 0, "skipped": 1,
+                                                        "pending": 0}
+
+
+def test_a_lead_moved_behind_the_walk_between_runs_is_still_told(client, widget, operator, tenant, monkeypatch):
+    """A lead's list position is its expiry: a hold released or a retention shortened moves it earlier. One
+    moved behind the position a run saved is met by the next pass, never missed."""
+    import secrets
+
+    from chalicelib import clock
+    from chalicelib.services.leads import intake
+    from chalicelib.services.policies import dispatch as dispatcher
+    from chalicelib.store import leads
+    from chalicelib.store.models.leads import LeadRecord
+
+    monkeypatch.setattr(intake, "new_lead_id", lambda: "led_" + secrets.token_hex(9) + "00")  # all in shard 0
+    ids = [body_of(post_lead(client, widget, lead_body(phone=f"+91 98000 700{n:02d}", email=f"m{n}@example.org")))
+           ["lead_id"] for n in range(3)]
+    published = publish(operator, tenant)
+    monkeypatch.setattr(dispatcher, "PAGE", 1)
+    checks = {"left": 2}  # the first page, and its one notice; then the run is out of time
+
+    def short_run(context, safety_ms):
+        def has_time():
+            checks["left"] -= 1
+            return checks["left"] >= 0
+        return has_time
+
+    monkeypatch.setattr(dispatcher, "time_left", short_run)
+    assert dispatch()["sent"] == 1
+    first = leads.get(ids[0])
+    assert [m["to"] for m in policy_messages()] == ["m0@example.org"]  # the earliest expiry comes first
+    last = leads.get(ids[2])
+    earlier = clock.now() + timedelta(days=1)  # before the first lead's expiry: behind the saved position
+    assert earlier < first.expires_at
+    last.update(actions=[LeadRecord.expires_at.set(earlier), LeadRecord.list_sk.set(leads.list_key(ids[2], earlier))])
+    monkeypatch.setattr(dispatcher, "time_left", lambda context, safety_ms: lambda: True)
+    assert dispatch()["unfinished"] == 0
+    sent = sorted(m["to"] for m in policy_messages())
+    assert sent == ["m0@example.org", "m1@example.org", "m2@example.org"]
+    assert status(operator, published["policy_id"]) == {"recipients": 3, "sent": 3, "failed": 0, "skipped": 0,
+                                                        "pending": 0}
+
+
+def test_under_lost_answers_everyone_is_told_once_and_the_status_is_exact(client, widget, operator, tenant,
+                                                                          monkeypatch):
+    """30% of the dispatcher's writes apply and lose their answer: a plain write is retried as the SDK would
+    (its retry may be refused by the write it repeats); a transaction applies, then the SDK gives up on it."""
+    import random
+
+    from botocore.client import BaseClient
+    from botocore.exceptions import ClientError
+
+    for n in range(40):
+        post_lead(client, widget, lead_body(phone=f"+91 98000 800{n:02d}", email=f"f{n}@example.org"))
+    published = publish(operator, tenant)
+    chance, lost = random.Random(14), {"writes": 0, "transactions": 0}
+    real_call = BaseClient._make_api_call
+
+    def lossy_call(self, operation, params):
+        if self.meta.service_model.service_name != "dynamodb" or chance.random() >= 0.3:
+            return real_call(self, operation, params)
+        if operation == "TransactWriteItems":
+            real_call(self, operation, params)
+            lost["transactions"] += 1
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "lost"}}, operation)
+        if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+            real_call(self, operation, params)
+            lost["writes"] += 1
+        return real_call(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", lossy_call)
+    for _run in range(3):
+        if dispatch()["unfinished"] == 0:
+            break
+    monkeypatch.setattr(BaseClient, "_make_api_call", real_call)
+    assert lost["writes"] > 10 and lost["transactions"] > 5
+    sent = [m["to"] for m in policy_messages()]
+    assert sorted(sent) == sorted(f"f{n}@example.org" for n in range(40))  # nobody lost, nobody twice
+    assert status(operator, published["policy_id"]) == {"recipients": 40, "sent": 40, "failed": 0, "skipped": 0,
+                                                        "pending": 0}

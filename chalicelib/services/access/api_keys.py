@@ -84,8 +84,7 @@ def issue_key(payload: object, actor_key_id: str = audit.OPERATOR) -> dict[str, 
     if data.email:  # sealed under the holder's own key, so revoking the key shreds the address
         subject = envelope.new_subject(data.tenant_id)
         subject_id, email_sealed = subject.subject_id, subject.key.seal("email", data.email)
-    if data.allowed_origins:
-        cors.register_key(key_id, data.allowed_origins)
+    # the key and its origins' CORS index entries are written together (one transaction): neither without the other
     created = tenants.create_key(
         key_id,
         tenant_id=data.tenant_id,
@@ -112,12 +111,13 @@ def revoke_key(payload: object, actor_key_id: str = audit.OPERATOR) -> dict[str,
         raise NotFound("No such key.")
     if key.revoked_at is None:
         now = clock.now()
+        # revoked and out of the CORS index together (one transaction)
         if not tenants.revoke_key(key, now, keep_until=now + timedelta(days=REVOKED_KEY_KEEP_DAYS)):
             raise NotFound("No such key.")
         if key.subject_id:
             envelope.destroy_subject(data.tenant_id, key.subject_id)
         audit.record(tenant, actor_key_id, "api_key.revoke", data.key_id)
-    if key.allowed_origins:
+    elif key.allowed_origins:  # revoked before revocation left the index in the same write: make sure it did
         cors.unregister_key(key.key_id, list(key.allowed_origins))
     return {"revoked": True}
 

@@ -84,7 +84,7 @@ def response_headers(origin: str) -> dict[str, str]:
 
 
 def register_key(key_id: str, origins: list[str]) -> None:
-    """Add a new widget key to the index of each origin it allows (before the key exists)."""
+    """Add a widget key to the index of each origin it allows (reindexing; a new key is indexed with its write)."""
     tenants.index_origins(key_id, origins)
 
 

@@ -8,6 +8,11 @@ leads: one call each) and then one write call per 25 items, whatever the batch h
 - the leads' ``last_contacted_at`` (and the retention clock) move forward through batch updates,
   25 leads a call, each conditional on the lead being unchanged since it was read.
 100 calls to 100 known leads: 5 batch writes (100 calls and the audit record) and 4 batch updates.
+
+An upload is answered only once all of that holds. One that fails after its calls were written (the
+clocks' update throttled, say) answers 5xx; the phone sends it again, its calls are now duplicates, and
+their leads' clocks are moved then: a call already stored still moves its lead's clock (only forward, so
+moving it twice is moving it once). Otherwise an actively worked lead could expire and be purged.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from chalicelib.services.leads.creation import new_lead_id, start_lead
 from chalicelib.services.tenants.tenancy import Tenant, expiry, require_tenant
 from chalicelib.services.validation import StrictInput, parse_input
 from chalicelib.store import field_work, leads
+from chalicelib.store.atomic import Refused
 from chalicelib.store.changes import Changes
 from chalicelib.store.leads import Claim, Lead
 from chalicelib.vault.blind_index import blind_index
@@ -96,6 +102,22 @@ class Owners:
     known: dict[str, Lead] = field(default_factory=dict)  # lead id -> live lead as read
 
 
+@dataclass
+class Contacts:
+    """The latest call of each lead in this upload (stored now or before), and the leads as read."""
+
+    latest: dict[str, datetime] = field(default_factory=dict)  # lead id -> its latest call
+    leads: dict[str, Lead] = field(default_factory=dict)  # lead id -> live lead as read (may lack some)
+
+    def saw(self, lead_id: str, started_at: datetime) -> None:
+        self.latest[lead_id] = max(started_at, self.latest.get(lead_id, started_at))
+
+    def merge(self, other: Contacts) -> None:
+        for lead_id, started_at in other.latest.items():
+            self.saw(lead_id, started_at)
+        self.leads.update(other.leads)
+
+
 class _ClaimTaken(Exception):
     """Another request claimed a number this batch wanted to turn into a lead; read again."""
 
@@ -118,11 +140,14 @@ def upload_calls(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
     outcomes: dict[int, Outcome] = {}
     stored = field_work.stored_calls(tenant.tenant_id, agent_id, [batch.events[i].client_event_id for i in unique])
     pending: dict[int, Pending] = {}
+    contacts = Contacts()
     shifts = shifts_between(tenant, agent_id, min(starts), max(starts))
     for index in unique:
         event, start = batch.events[index], starts[index]
         if event.client_event_id in stored:
-            outcomes[index] = Outcome(event.client_event_id, "duplicate", lead_id=stored[event.client_event_id])
+            call = stored[event.client_event_id]
+            outcomes[index] = Outcome(event.client_event_id, "duplicate", lead_id=call.lead_id)
+            contacts.saw(call.lead_id, call.started_at)  # an earlier attempt may have failed before the clocks
         elif not any(begin <= start < end for begin, end in shifts):
             outcomes[index] = Outcome(event.client_event_id, "ignored", reason="outside_shift")
         else:
@@ -132,7 +157,10 @@ def upload_calls(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
             else:
                 pending[index] = Pending(event, start, number)
     if pending:
-        outcomes.update(_store_settled(caller, tenant, pending, now))
+        settled, written = _store_settled(caller, tenant, pending, now)
+        outcomes.update(settled)
+        contacts.merge(written)
+    _move_contact_clocks(tenant, contacts)
     results = []
     for index, event in enumerate(batch.events):
         first = first_index[event.client_event_id]
@@ -162,28 +190,33 @@ def _becomes_lead(tenant: Tenant, event: CallEventInput) -> bool:
                                                         or event.status in UNKNOWN_BECOME_LEADS)
 
 
-def _store_settled(caller: Caller, tenant: Tenant, pending: dict[int, Pending], now: datetime) -> dict[int, Outcome]:
-    reserved: dict[str, str] = {}  # numbers this upload already claimed, kept across attempts
+def _store_settled(
+    caller: Caller, tenant: Tenant, pending: dict[int, Pending], now: datetime
+) -> tuple[dict[int, Outcome], Contacts]:
     for attempt in range(SETTLE_ATTEMPTS):
         try:
-            return _store(caller, tenant, pending, now, reserved)
+            return _store(caller, tenant, pending, now)
         except _ClaimTaken:
             time.sleep(0.05 * 2**attempt)
     raise RuntimeError("numbers kept being claimed by concurrent requests")
 
 
 def _store(
-    caller: Caller, tenant: Tenant, pending: dict[int, Pending], now: datetime, reserved: dict[str, str]
-) -> dict[int, Outcome]:
-    """One attempt: find each number's lead, start leads for unknown callers, write calls in one batch."""
+    caller: Caller, tenant: Tenant, pending: dict[int, Pending], now: datetime
+) -> tuple[dict[int, Outcome], Contacts]:
+    """One attempt: find each number's lead, start leads for unknown callers, write calls in one batch.
+
+    Returns each call's outcome and the contacts the known leads' clocks must move by (leads this upload
+    starts are written with their clocks set).
+    """
     refs = {p.number: blind_index(tenant, "phone", p.number) for p in pending.values() if p.number}
     owners, claims = _known_owners(tenant.tenant_id, refs)
     starting, unknown = _callers_to_start(tenant, pending, owners)
     changes = Changes()
-    changes.put(*_start_leads(tenant, starting, refs, claims, owners, now, reserved))
+    _start_leads(tenant, starting, refs, claims, owners, now)
     agent_id = str(caller.agent_id)
     outcomes: dict[int, Outcome] = {}
-    latest_call: dict[str, datetime] = {}  # known lead id -> its latest call in this batch
+    contacts = Contacts(leads=owners.known)
     for index, entry in pending.items():
         event = entry.event
         lead_id = owners.of_number.get(entry.number) if entry.number and index not in unknown else None
@@ -196,13 +229,12 @@ def _store(
             duration_s=event.duration_s, stored_at=now, expires_at=expiry(tenant, "calls", entry.started_at),
         ))
         if lead_id in owners.known:
-            latest_call[lead_id] = max(entry.started_at, latest_call.get(lead_id, entry.started_at))
+            contacts.saw(lead_id, entry.started_at)
         outcomes[index] = Outcome(event.client_event_id, "stored", lead_id=lead_id)
     if any(outcome.status == "stored" for outcome in outcomes.values()):
         changes.put(audit.build(tenant.tenant_id, caller.key_id, "calls.upload", None))
     changes.commit()
-    _move_contact_clocks(tenant, owners.known, latest_call)
-    return outcomes
+    return outcomes, contacts
 
 
 def _known_owners(tenant_id: str, refs: dict[str, str]) -> tuple[Owners, dict[str, Claim]]:
@@ -239,40 +271,38 @@ def _callers_to_start(
 
 def _start_leads(
     tenant: Tenant, starting: dict[str, datetime], refs: dict[str, str], claims: dict[str, Claim], owners: Owners,
-    now: datetime, reserved: dict[str, str],
-) -> list[Lead]:
-    """A lead (``source: call``) for each unknown caller that starts one, unsaved, to write with its calls;
-    ``owners`` learns each number's new lead and key.
+    now: datetime,
+) -> None:
+    """Write a lead (``source: call``) for each unknown caller that starts one; ``owners`` learns each
+    number's new lead and key.
 
-    Its phone claim is taken first with a condition, as lead intake does, so a form or another
-    upload racing for the same number never ends as two leads.
+    The lead and its phone claim are one transaction, as in lead intake: a form or another upload
+    racing for the same number never ends as two leads, a claim never names a lead that was not
+    written (a retry after a failed upload finds the lead and joins it), and a claim left by a dead
+    lead is taken over at once. A lost race reads again (:class:`_ClaimTaken`).
     """
-    made = []
     for number, contacted in starting.items():
-        if number not in reserved:
-            reserved[number] = _claim_number(tenant.tenant_id, refs[number], claims.get(number))
-        lead_id = reserved[number]
-        new = start_lead(tenant, lead_id, {"phone": number}, refs={"phone": refs[number]}, source="call",
+        stale = claims.get(number)
+        new = start_lead(tenant, new_lead_id(), {"phone": number}, refs={"phone": refs[number]}, source="call",
                          lawful_basis="legitimate_interest", now=now, first_submission={"via": "call"},
                          last_contacted_at=contacted)
-        owners.of_number[number], owners.keys[lead_id] = lead_id, new.key
-        made.append(new.lead)
-    return made
+        try:
+            writes = leads.creation_writes(new, {"phone": stale.lead_id if stale else None})
+            Changes().guard(*writes).commit_atomically()
+        except Refused:
+            raise _ClaimTaken() from None
+        owners.of_number[number], owners.keys[new.lead.lead_id] = new.lead.lead_id, new.key
 
 
-def _claim_number(tenant_id: str, ref: str, stale: Claim | None) -> str:
-    """Claim an unknown number for a new lead's id; one whose lead is missing is taken over once stale."""
-    if stale is not None and leads.claim_is_fresh(stale):
-        raise _ClaimTaken()  # its lead is still being written by the request that claimed it
-    lead_id = new_lead_id()
-    if not leads.take_claim(tenant_id, "phone", ref, lead_id, holder=stale.lead_id if stale else None):
-        raise _ClaimTaken()
-    return lead_id
+def _move_contact_clocks(tenant: Tenant, contacts: Contacts) -> None:
+    """``last_contacted_at`` and the retention clock only move forward, however late a call arrives.
 
-
-def _move_contact_clocks(tenant: Tenant, known: dict[str, Lead], latest_call: dict[str, datetime]) -> None:
-    """``last_contacted_at`` and the retention clock only move forward, however late a call arrives."""
-    pending = dict(latest_call)
+    Leads not read yet (those of duplicate calls) are read in one batch; an erased one is skipped. A lead
+    whose clocks are already as far is left alone, so an upload sent again writes nothing more.
+    """
+    unread = set(contacts.latest) - set(contacts.leads)
+    known = {**contacts.leads, **(leads.live_many(tenant.tenant_id, unread) if unread else {})}
+    pending = {lead_id: latest for lead_id, latest in contacts.latest.items() if lead_id in known}
     for _attempt in range(CLOCK_ATTEMPTS):
         changes = []
         for lead_id, latest in pending.items():
@@ -284,6 +314,8 @@ def _move_contact_clocks(tenant: Tenant, known: dict[str, Lead], latest_call: di
             renewed = expiry(tenant, "leads", activity)
             changes.append((lead, {"last_contacted_at": contacted, "last_activity_at": activity,
                                    "expires_at": max(renewed, lead.expires_at or renewed)}))
+        if not changes:
+            return
         changed_meanwhile = leads.set_clocks_if_unchanged(changes)
         if not changed_meanwhile:
             return

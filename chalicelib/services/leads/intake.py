@@ -1,9 +1,11 @@
 """Lead intake: one person, one lead, consented, minimal, idempotent.
 
 A new lead costs two DynamoDB calls after authentication: one consistent batch read (identity
-claims, suppression and the idempotency record) and one transaction holding everything: the
-claims (conditional, which settles races between concurrent submissions of the same person),
-the lead, its events, the recorded answer, the request's budgets and its links' message budgets.
+claims and suppression) and one transaction holding everything: the claims (conditional, which
+settles races between concurrent submissions of the same person), the lead, its events, the
+recorded answer, the request's budgets and its links' message budgets. A submission with an
+``Idempotency-Key`` claims its key first (one more write), so its retries replay its answer or
+wait for it (409 ``request_in_progress``) instead of racing it.
 Nothing of a new lead is ever half-written. A submission that matches an existing lead merges
 into it with optimistic locking (an update conditional on the lead's version, then one batch);
 its budgets are spent once before, outside the update, because a burst of one person's
@@ -21,11 +23,11 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.errors import ConsentRequired, Minor, ValidationFailed
-from chalicelib.services import audit
+from chalicelib.services import audit, idempotency
 from chalicelib.services.access import budgets
 from chalicelib.services.access.auth import Caller
 from chalicelib.services.access.budgets import Outgoing, Spender
-from chalicelib.services.idempotency import IdempotencyKey, idempotency_key, record, replay
+from chalicelib.services.idempotency import Held
 from chalicelib.services.leads.creation import new_lead_id, start_lead
 from chalicelib.services.leads.fields import check_custom_fields
 from chalicelib.services.leads.identifiers import normalise_email, normalise_phone
@@ -35,7 +37,6 @@ from chalicelib.services.rights.purposes import CHANNEL_OF, CONFIRMED_BY, MARKET
 from chalicelib.services.tenants.tenancy import Tenant, expiry, require_tenant
 from chalicelib.services.validation import parse_input
 from chalicelib.store import atomic, leads, timeline, tokens
-from chalicelib.store.atomic import Guarded
 from chalicelib.store.changes import Changes
 from chalicelib.store.leads import Claim, Lead, LeadChanges
 from chalicelib.vault.blind_index import blind_index
@@ -92,22 +93,16 @@ def submit_lead(submission: Submission, body: dict[str, Any]) -> tuple[int, dict
         person.pending_purposes = [p for p in person.purposes if p in MARKETING]
         person.purposes = [p for p in person.purposes if p not in MARKETING]
     _require_contact_consent(caller, tenant, person)
-    key = idempotency_key(caller.tenant_id, caller.key_id, submission.idempotency_header, ROUTE, body)
-    # Bounded by time, not rounds: how many rounds a burst of one person's submissions takes depends
-    # on how many arrive at once, and each round that loses has lost only to a write that won.
-    give_up_at = time.monotonic() + SETTLE_WITHIN_S
-    round_number = 0
-    while True:
-        try:
-            # In the first half of the time, a matching idempotency ref without its record is a twin
-            # still writing; later it is a record that expired or was never written: merge afresh.
-            return _attempt(submission, tenant, person, key, time.monotonic() < give_up_at - SETTLE_WITHIN_S / 2)
-        except _Retry:
-            if time.monotonic() >= give_up_at:
-                raise RuntimeError("lead intake did not settle after concurrent updates") from None
-            # Full jitter, growing with each loss: a burst spreads out instead of colliding again.
-            time.sleep(min(2.0, 0.02 * 2**round_number) * secrets.randbelow(1000) / 1000)
-            round_number += 1
+    key = idempotency.idempotency_key(caller.tenant_id, caller.key_id, submission.idempotency_header, ROUTE, body)
+    held = idempotency.claim(key) if key else None
+    if held is not None and held.replay is not None:
+        return held.replay
+    try:
+        return _settle(submission, tenant, person, held)
+    except BaseException:
+        if held is not None:
+            idempotency.release(held)  # nothing of this submission stands: the retry works afresh
+        raise
 
 
 def _refuse_minor(date_of_birth: str | None) -> None:
@@ -155,25 +150,37 @@ def _require_contact_consent(caller: Caller, tenant: Tenant, person: Person) -> 
         raise ConsentRequired()
 
 
-def _attempt(
-    submission: Submission, tenant: Tenant, person: Person, key: IdempotencyKey | None, patient: bool
-) -> tuple[int, dict[str, Any]]:
-    identity = leads.look_up(tenant.tenant_id, person.refs, key.pk if key else None)
+def _settle(submission: Submission, tenant: Tenant, person: Person, held: Held | None) -> tuple[int, dict[str, Any]]:
+    """Attempt until a round wins against concurrent submissions of the same person.
+
+    Bounded by time, not rounds: how many rounds a burst of one person's submissions takes depends
+    on how many arrive at once, and each round that loses has lost only to a write that won.
+    """
+    give_up_at = time.monotonic() + SETTLE_WITHIN_S
+    round_number = 0
+    while True:
+        try:
+            return _attempt(submission, tenant, person, held)
+        except _Retry:
+            if time.monotonic() >= give_up_at:
+                raise RuntimeError("lead intake did not settle after concurrent updates") from None
+            # Full jitter, growing with each loss: a burst spreads out instead of colliding again.
+            time.sleep(min(2.0, 0.02 * 2**round_number) * secrets.randbelow(1000) / 1000)
+            round_number += 1
+
+
+def _attempt(submission: Submission, tenant: Tenant, person: Person, held: Held | None) -> tuple[int, dict[str, Any]]:
+    identity = leads.look_up(tenant.tenant_id, person.refs)
     person.suppressed = identity.suppressed
-    if key:
-        replayed = replay(key, identity.idempotency)
-        if replayed:
-            return replayed
     stale: dict[str, str] = {}
     if identity.claims:
         # Spent before the lead is read, so the read-to-update window stays short in a burst.
         _charge_once(submission, tenant, person)
-        wait_for_twin = patient and key is not None and identity.idempotency is None
-        outcome = _merge(submission, tenant, person, key, identity.claims, wait_for_twin)
+        outcome = _merge(submission, tenant, person, held, identity.claims)
         if outcome is not None:
             return outcome
         stale = {kind: claim.lead_id for kind, claim in identity.claims.items()}
-    return _create(submission, tenant, person, key, stale)
+    return _create(submission, tenant, person, held, stale)
 
 
 class _MessagesOverBudget(Exception):
@@ -237,7 +244,7 @@ def _create(
     submission: Submission,
     tenant: Tenant,
     person: Person,
-    key: IdempotencyKey | None,
+    held: Held | None,
     stale: dict[str, str],
 ) -> tuple[int, dict[str, Any]]:
     now = clock.now()
@@ -249,7 +256,7 @@ def _create(
         tenant, lead_id, person.values, refs=person.refs, source=person.source,
         lawful_basis="consent" if "contact" in person.purposes else "legitimate_interest",
         consents=person.effective_consents(), first_submission=_context(submission, browser, system), now=now,
-        idempotency_pk=key.pk if key else None, suppressed=person.suppressed,
+        idempotency_pk=held.key.pk if held else None, suppressed=person.suppressed,
     )
     events = _consent_events(submission, person, new.key, now, expires_at)
     messages = _confirmation(submission, tenant, person, lead_id, events, {},
@@ -259,15 +266,10 @@ def _create(
     answer = _answer(lead_id, "created", person, {})
     changes = Changes().guard(*leads.creation_writes(new, {kind: stale.get(kind) for kind in person.refs}))
     changes.put(*events, *links, *_audit(submission.caller, "lead.create", lead_id))
-    if key:
-        changes.guard(_answer_write(key, 201, answer, lead_id))
+    if held:
+        changes.put(idempotency.record(held, 201, answer, lead_id=lead_id))
     _send(tenant, lead_id, _commit(submission, tenant, person, changes, messages))
     return 201, answer
-
-
-def _answer_write(key: IdempotencyKey, status: int, answer: dict[str, Any], lead_id: str) -> Guarded:
-    """The recorded answer, written only if no twin of this request recorded one first."""
-    return leads.answer_write(record(key, status, answer, lead_id=lead_id))
 
 
 def _answer(lead_id: str, status: str, person: Person, pending: dict[str, str]) -> dict[str, Any]:
@@ -347,9 +349,8 @@ def _merge(
     submission: Submission,
     tenant: Tenant,
     person: Person,
-    key: IdempotencyKey | None,
+    held: Held | None,
     claims: dict[str, Claim],
-    wait_for_twin: bool,
 ) -> tuple[int, dict[str, Any]] | None:
     """Merge into the first live lead the claims name (phone first); None when every one is gone.
 
@@ -364,8 +365,6 @@ def _merge(
             lead = _load_owner(tenant_id, claims[kind])
     if lead is None:
         return None
-    if wait_for_twin and key and key.pk in (lead.idempotency_refs or ()):
-        raise _Retry()  # a concurrent twin of this very request is finishing: replay its answer
     # Claims that name a dead lead are free: for this lead they are like no claim at all.
     dead = {kind: claim.lead_id for kind, claim in claims.items()
             if claim.lead_id != lead.lead_id and _load_owner(tenant_id, claim) is None}
@@ -402,7 +401,7 @@ def _merge(
     update = LeadChanges(
         profile=merged, updated_at=now, activity_at=now, expires_at=expires_at,
         consents=consent_summary(leads.consents_of(lead), dict.fromkeys(person.purposes, True), person.suppressed),
-        suppressed=person.suppressed, idempotency_pk=key.pk if key else None,
+        suppressed=person.suppressed, idempotency_pk=held.key.pk if held else None,
         refs={kind: person.refs[kind] for kind in new_kinds},
         identity={**leads.identity_of(lead), **dict.fromkeys(new_kinds, "staff")} if new_kinds else None,
     )
@@ -434,8 +433,8 @@ def _merge(
     changes.put(timeline.new_event(lead_key, "submission", now, expires_at, info=info,
                                    sealed_values=person.values, actor_key_id=submission.caller.key_id))
     changes.put(*events, *links, *_audit(submission.caller, "lead.merge", lead.lead_id))
-    if key:
-        changes.put(record(key, 200, answer, lead_id=lead.lead_id))
+    if held:
+        changes.put(idempotency.record(held, 200, answer, lead_id=lead.lead_id))
     changes.commit()
     spender = _spender(submission, tenant)
     _send(tenant, lead.lead_id, [message for message in messages if budgets.charge_message(
@@ -459,10 +458,9 @@ def _missing_values(current: dict[str, Any], incoming: dict[str, Any]) -> dict[s
 
 
 def _load_owner(tenant_id: str, claim: Claim) -> Lead | None:
-    """The claimed lead if it is live; None if it is gone or expired; retry while it is being born."""
+    """The claimed lead if it is live; None if it is gone or expired (a claim is written with its lead, in
+    one transaction, so a claim without its lead is a leftover, never a lead still being born)."""
     lead = leads.get(claim.lead_id)
-    if lead is None and leads.claim_is_fresh(claim):
-        raise _Retry()  # the request that claimed it is still writing the lead (a call upload)
     return lead if lead is not None and lead.tenant_id == tenant_id and leads.is_live(lead) else None
 
 

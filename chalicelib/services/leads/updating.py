@@ -1,11 +1,16 @@
-"""Changing a lead: stage, assignment (admins only) and custom fields, with optimistic locking."""
+"""Changing a lead: stage, assignment (admins only) and custom fields, with optimistic locking.
+
+The change, its timeline event and its audit record are one transaction: none exists without the
+others, and the SDK's retry of a transaction whose answer was lost applies it once (its idempotency
+token), so an applied change never comes back as a conflict.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.errors import Forbidden, LeadChanged
+from chalicelib.errors import Forbidden, LeadChanged, NotFound
 from chalicelib.services import audit
 from chalicelib.services.access.auth import Caller
 from chalicelib.services.leads.fields import check_custom_fields
@@ -14,6 +19,7 @@ from chalicelib.services.leads.reading import lead_view, visible_lead
 from chalicelib.services.tenants.tenancy import expiry, require_tenant
 from chalicelib.services.validation import parse_input
 from chalicelib.store import leads, timeline
+from chalicelib.store.atomic import Refused
 from chalicelib.store.changes import Changes
 from chalicelib.store.leads import LeadChanges
 
@@ -37,8 +43,13 @@ def update_lead(caller: Caller, lead_id: str, body: dict[str, Any]) -> dict[str,
         fields = check_custom_fields(tenant, patch.fields)
         profile = leads.open_profile(lead)
         changes.profile = {**profile, "fields": {**profile.get("fields", {}), **fields}}
-    if not leads.update(lead, changes):
-        raise LeadChanged()
+    written.guard(leads.update_write(lead, changes))
     written.put(audit.build(caller.tenant_id, caller.key_id, "lead.update", lead.lead_id))
-    written.commit()
-    return lead_view(lead)
+    try:
+        written.commit_atomically()
+    except Refused:
+        raise LeadChanged() from None
+    updated = leads.get(lead.lead_id)
+    if updated is None:  # erased in the instant since: the change went with it
+        raise NotFound("No such lead.")
+    return lead_view(updated)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-import secrets
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import StringConstraints, field_validator, model_validator
 
 from chalicelib import clock
 from chalicelib.errors import NotFound, ValidationFailed, VersionExists
-from chalicelib.services import audit
+from chalicelib.services import audit, idempotency
 from chalicelib.services.access.auth import Caller
 from chalicelib.services.pagination import decode_cursor, encode_cursor
 from chalicelib.services.policies.dispatch import count_audience
@@ -23,6 +23,8 @@ PLATFORM = "platform"
 POLICY_ID = re.compile(r"^pol_[0-9a-f]{20}$")
 INBOX_POSITION = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z#pol_[0-9a-f]{20}")
 VERSION = r"^[\w.\-]{1,40}$"
+# Longer than an operator function's Lambda timeout (60 s).
+OPERATOR_LEASE = timedelta(seconds=70)
 
 
 class PublishInput(StrictInput):
@@ -57,22 +59,34 @@ class PublishInput(StrictInput):
 
 
 def publish_policy(payload: object) -> dict[str, Any]:
-    """Store a version and plan its audience (counted now; the dispatcher sends to each once)."""
+    """Store a version and plan its audience (counted now; the dispatcher sends to each once).
+
+    One version per scope, claimed first under its name: an operator's retry of the same publication
+    (after a lost answer, a timeout, a crash) gets the first answer; another text for a published
+    version is ``version_exists``.
+    """
     data = parse_input(PublishInput, payload)
     tenant = require_tenant(str(data.tenant_id)) if data.scope == "tenant" else None
     scope_key = tenant.tenant_id if tenant is not None else PLATFORM
-    # One policy per version and scope, even if an operator's retry races the first publication.
-    if not policies.reserve_version(scope_key, data.version):
-        raise VersionExists()
+    key = idempotency.natural_key(f"publish#{scope_key}#{data.version}", "admin_publish_policy", data.model_dump())
+    _, answer = idempotency.run_once(key, lambda: (200, _publish(data, scope_key)), lease=OPERATOR_LEASE,
+                                     conflict=VersionExists())
+    return answer
+
+
+def _publish(data: PublishInput, scope_key: str) -> dict[str, Any]:
+    policy_id = policies.policy_id_of(scope_key, data.version)
+    earlier = policies.by_version(scope_key, data.version)
+    if earlier is not None and earlier.policy_id != policy_id:
+        raise VersionExists()  # published before versions were claimed by name
     policy = policies.new_policy(
-        "pol_" + secrets.token_hex(10), scope=data.scope, scope_key=scope_key, version=data.version, url=data.url,
+        policy_id, scope=data.scope, scope_key=scope_key, version=data.version, url=data.url,
         summary=data.summary, effective_at=clock.parse_timestamp(data.effective_at), created_at=clock.now(),
     )
-    recipients = count_audience(policy)
-    policies.publish(policy, recipients)
-    if tenant is not None:
-        audit.record(tenant, audit.OPERATOR, "policy.publish", policy.policy_id)
-    return {"policy_id": policy.policy_id, "recipients": recipients}
+    policy = policies.publish(policy, count_audience(policy))
+    if scope_key != PLATFORM:
+        audit.record(scope_key, audit.OPERATOR, "policy.publish", policy.policy_id)
+    return {"policy_id": policy.policy_id, "recipients": int(policy.recipients)}
 
 
 def current_policy(caller: Caller) -> dict[str, str]:
@@ -120,9 +134,16 @@ class StatusInput(StrictInput):
 
 
 def policy_status(payload: object) -> dict[str, int]:
+    """How the version's notices stand: ``sent + failed + skipped + pending == recipients``, each recipient
+    counted once by the ledger, and ``pending`` 0 once the dispatcher finished the version (whoever it never
+    met, erased since publication, is skipped then)."""
     data = parse_input(StatusInput, payload)
     policy = policies.get(data.policy_id) if POLICY_ID.match(data.policy_id) else None
     if policy is None:
         raise NotFound("No such policy.")
-    recipients, sent, failed = int(policy.recipients), int(policy.sent), int(policy.failed)
-    return {"recipients": recipients, "sent": sent, "failed": failed, "pending": max(0, recipients - sent - failed)}
+    sent, failed, skipped = int(policy.sent or 0), int(policy.failed or 0), int(policy.skipped or 0)
+    # The audience was counted once, at publication, from an index that moves: should the dispatcher have
+    # met someone that count missed, those it settled are the audience.
+    recipients = max(int(policy.recipients or 0), sent + failed + skipped)
+    return {"recipients": recipients, "sent": sent, "failed": failed, "skipped": skipped,
+            "pending": recipients - sent - failed - skipped}

@@ -181,4 +181,4 @@ def _confirm_marketing(tenant: Tenant, owner: str, target: dict[str, Any], sourc
         return
     person = locate_owner(tenant.tenant_id, owner)
     if person.lead is not None:
-        leads.set_consents(person.lead, consent_summary(leads.consents_of(person.lead), grants, person.suppressed))
+        leads.set_consents(person.lead, lambda current: consent_summary(current, grants, person.suppressed))

@@ -109,7 +109,7 @@ def append(
 def _refresh_lead(lead: Lead, grants: dict[str, bool], suppressed: bool, link: str | None) -> None:
     """Keep the lead's summary of current consents in step with the ledger (and list its newest link)."""
     links_before = set(lead.confirm_refs or ())
-    leads.set_consents(lead, consent_summary(leads.consents_of(lead), grants, suppressed), {link} if link else None)
+    leads.set_consents(lead, lambda current: consent_summary(current, grants, suppressed), {link} if link else None)
     if link and links_before - {link}:
         tokens.revoke(links_before - {link})  # older links stop working
 

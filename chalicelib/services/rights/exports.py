@@ -1,13 +1,20 @@
 """Access exports: stored sealed for seven days, read by admins or through a single-use download link.
 
 The link is sent only to the address the request was verified with; its token is spent only
-after every other check passed, so a failure never uses it up.
+after every other check passed, so a failure never uses it up: the export is read whole and
+opened before.
+
+An export of any size is stored in parts (see :func:`chalicelib.store.privacy.save_export`), in
+DynamoDB like everything else, on AWS and locally alike: one code path, no bucket. Its parts are
+decompressed as they are read; the answer still carries it whole, and an API answer is bounded by
+Lambda's 6 MB response payload.
 """
 
 from __future__ import annotations
 
 import json
 import zlib
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -17,33 +24,42 @@ from chalicelib.errors import ExportExpired, NotFound, Unauthorized
 from chalicelib.services import audit
 from chalicelib.services.rights import one_time
 from chalicelib.store import privacy, tokens
-from chalicelib.store.privacy import Export, PrivacyRequest
+from chalicelib.store.privacy import PrivacyRequest
 
 EXPORT_DAYS = 7
 BAD_LINK = "This download link is not valid, was already used, or has expired; file a new access request."
 
 
-def store_export(request: PrivacyRequest, export: dict[str, Any]) -> None:
-    """Keep the export (compressed, sealed under the request's own key) for seven days."""
+@dataclass(frozen=True)
+class ReadyExport:
+    """An export read whole and opened, not yet handed out."""
+
+    content: dict[str, Any]
+
+
+def store_export(request: PrivacyRequest, export: dict[str, Any]) -> int:
+    """Keep the export (compressed, sealed under the request's own key) for seven days; returns its parts."""
     compressed = zlib.compress(json.dumps(export, ensure_ascii=False).encode(), 9)
-    privacy.save_export(request, compressed, clock.now() + timedelta(days=EXPORT_DAYS))
+    return privacy.save_export(request, compressed, clock.now() + timedelta(days=EXPORT_DAYS))
 
 
-def ready_export(request: PrivacyRequest) -> Export:
-    """The completed access request's export; ``not_found`` before it is done, ``export_expired`` after."""
+def ready_export(request: PrivacyRequest) -> ReadyExport:
+    """The completed access request's export, read and opened; ``not_found`` before it is done,
+    ``export_expired`` after."""
     if request.type != "access" or request.status != "completed":
         raise NotFound("No export for this request.")
     export = privacy.live_export(request)
     if export is None:
         raise ExportExpired()
-    return export
+    inflate = zlib.decompressobj()
+    text = b"".join(inflate.decompress(chunk) for chunk in privacy.export_chunks(request, export))
+    return ReadyExport(json.loads(text + inflate.flush()))
 
 
-def open_export(request: PrivacyRequest, export: Export, actor: str) -> dict[str, Any]:
+def open_export(request: PrivacyRequest, export: ReadyExport, actor: str) -> dict[str, Any]:
     """The export as the requester reads it; every read is audited."""
-    raw = privacy.open_export(request, export)
     audit.record(request.tenant_id, actor, "privacy_request.export_read", request.request_id)
-    return json.loads(zlib.decompress(raw))
+    return export.content
 
 
 def spend_download(token: str, request: PrivacyRequest) -> None:

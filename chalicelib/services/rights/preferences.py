@@ -122,5 +122,5 @@ def set_preferences(body: dict[str, Any], source_ip: str | None) -> dict[str, An
     save(consents.new_entry(tenant.tenant_id, owner, now, expiry(tenant, "consents", now), info))
     person = locate_owner(tenant.tenant_id, owner)
     if person.lead is not None:
-        leads.set_consents(person.lead, consent_summary(leads.consents_of(person.lead), grants, person.suppressed))
+        leads.set_consents(person.lead, lambda current: consent_summary(current, grants, person.suppressed))
     return {"grants": _marketing_state(tenant, owner, person)}

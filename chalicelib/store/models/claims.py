@@ -40,13 +40,18 @@ class IdempotencyRecord(LeadVaultModel):
     class Meta(LeadVaultModel.Meta):
         pass
 
-    # "<tenant_id>#idem#<key_id>#<sha256 of the client's Idempotency-Key>"
+    # "<tenant_id>#idem#<key_id>#<sha256 of the client's Idempotency-Key>", or "policyver#<scope>#<version>"
     pk = UnicodeAttribute(hash_key=True)
     # HMAC of the canonical body under the tenant's secret (bodies hold personal data).
-    body_digest = UnicodeAttribute()
-    status = NumberAttribute()
+    body_digest = UnicodeAttribute(null=True)
+    # "in_progress" while the first request works (held by ``owner`` until ``lease_until``), then "done";
+    # records from before claims were taken first have no state and are done.
+    state = UnicodeAttribute(null=True)
+    owner = UnicodeAttribute(null=True)
+    lease_until = UTCDateTimeAttribute(null=True)
+    status = NumberAttribute(null=True)
     # The first answer, JSON. Only answers without personal data are recorded.
-    response = UnicodeAttribute()
+    response = UnicodeAttribute(null=True)
     lead_id = UnicodeAttribute(null=True)
     expires_at = ExpiresAtAttribute()
 
@@ -83,7 +88,7 @@ class RateCounterRecord(LeadVaultModel):
 
 
 class NoticeClaimRecord(LeadVaultModel):
-    """One notice to one user by e-mail for one policy version: written before sending, never twice."""
+    """One notice to one user by e-mail for one policy version: its place in the notice ledger."""
 
     table_suffix = UNIQUE_KEYS
 
@@ -92,7 +97,11 @@ class NoticeClaimRecord(LeadVaultModel):
 
     # "notice#<policy_id>#<key_id>#email"
     pk = UnicodeAttribute(hash_key=True)
+    # claimed, then sent, failed or skipped ("sending": a claim from before the ledger, settled).
     status = UnicodeAttribute(default="sending")
+    # The writer's token (its own retried write reads as its own) and how long a claim is held.
+    write_token = UnicodeAttribute(null=True)
+    lease_until = UTCDateTimeAttribute(null=True)
     expires_at = ExpiresAtAttribute(null=True)
 
 

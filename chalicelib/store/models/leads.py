@@ -99,6 +99,8 @@ class LeadRecord(LeadVaultModel):
     last_activity_at = UTCDateTimeAttribute(attr_name="la")
     last_contacted_at = UTCDateTimeAttribute(null=True, attr_name="lc")
     version = NumberAttribute(default=1)
+    # Set by each versioned update: its own SDK retry, refused by the version it already moved, reads this back.
+    write_token = UnicodeAttribute(null=True, attr_name="wt")
     list_pk = UnicodeAttribute()
     # "<expires_at, ISO with microseconds>#<lead_id>"; a held lead sorts last and is never due.
     list_sk = UnicodeAttribute()

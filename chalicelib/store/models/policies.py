@@ -42,11 +42,16 @@ class PolicyRecord(LeadVaultModel):
     effective_at = UTCDateTimeAttribute()
     created_at = UTCDateTimeAttribute()
     recipients = NumberAttribute(default=0)
+    # Recipients settled, each counted once in the same transaction as its ledger record.
     sent = NumberAttribute(default=0)
     failed = NumberAttribute(default=0)
+    skipped = NumberAttribute(default=0)
     done = BooleanAttribute(null=True)
-    # Where the dispatcher got to in each audience shard.
+    # The dispatcher's walk of the audience: which pass, where it got to in each shard, and whether
+    # this pass met anyone not yet settled (then another pass follows).
+    walk = NumberAttribute(null=True)
     positions = MapAttribute(null=True)
+    dirty = BooleanAttribute(null=True)
     expires_at = ExpiresAtAttribute(null=True)
 
     by_scope = PoliciesByScope()

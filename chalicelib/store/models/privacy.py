@@ -48,6 +48,8 @@ class PrivacyRequestRecord(LeadVaultModel):
     code_hash = UnicodeAttribute(null=True)
     code_expires_at = UTCDateTimeAttribute(null=True)
     attempts = NumberAttribute(default=0)
+    # The token of the last counted attempt: the SDK's retry of that very count is not a second attempt.
+    attempt_token = UnicodeAttribute(null=True)
     created_by_key_id = UnicodeAttribute()
     verified_by_admin = BooleanAttribute(default=False)
     created_at = UTCDateTimeAttribute()
@@ -68,15 +70,22 @@ class PrivacyRequestRecord(LeadVaultModel):
 
 
 class ExportRecord(LeadVaultModel):
-    """An access request's export, sealed under the request's key; gone after seven days."""
+    """An access request's export, in parts sealed under the request's key; all gone after seven days.
+
+    Two shapes share the model: a part (``sealed``), and the manifest naming the parts of one write
+    (``parts``, ``generation``), written after every part. An export stored before parts existed is a
+    manifest that holds the whole export in ``sealed``.
+    """
 
     table_suffix = "privacy_requests"
 
     class Meta(LeadVaultModel.Meta):
         pass
 
-    # "export#<request_id>"
+    # the manifest: "export#<request_id>"; a part: "export#<request_id>#<generation>#<n>"
     request_id = UnicodeAttribute(hash_key=True)
     tenant_id = UnicodeAttribute()
-    sealed = BinaryAttribute(legacy_encoding=False)
+    sealed = BinaryAttribute(legacy_encoding=False, null=True)
+    parts = NumberAttribute(null=True)
+    generation = UnicodeAttribute(null=True)
     expires_at = ExpiresAtAttribute()

@@ -31,3 +31,9 @@ class TimelineRecord(LeadVaultModel):
     # Personal values of the event, sealed under the owner's key.
     sealed = BinaryAttribute(legacy_encoding=False, null=True)
     expires_at = ExpiresAtAttribute(null=True)
+    # A policy notice's place in the ledger (store/policies.py): claimed, then sent, failed or skipped.
+    # ``write_token`` is its writer's, read back to tell its own retried write from another's;
+    # ``lease_until`` is how long a claim is held before another dispatcher may resume it.
+    state = UnicodeAttribute(null=True)
+    write_token = UnicodeAttribute(null=True)
+    lease_until = UTCDateTimeAttribute(null=True)
