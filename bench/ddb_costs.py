@@ -64,6 +64,7 @@ def _operations() -> None:
         agent = invoke_operator("admin_issue_api_key", {**payload, "role": "agent", "agent_id": "bench-agent"},
                                 LocalContext("b"))
         call_batch_costs(client, agent, bare_put_s)
+        event_costs(client, widget, key, agent)
 
 
 def cors_costs(client: Any, payload: dict[str, str]) -> None:
@@ -216,3 +217,55 @@ def call_batch_costs(client: Any, agent: dict[str, str], bare_put_s: float) -> N
            meaning="100 calls to 100 known leads: the calls and the audit record in 5 batch writes, the leads' "
                    "contact clocks in 4 batch updates, no timeline item per call (target <= 9; 13 before)")
     measure("call_batch_100_replayed", lambda: client.http.post("/v1/calls", headers=headers, body=body))
+
+
+def event_costs(client: Any, widget: dict[str, str], admin: dict[str, str], agent: dict[str, str]) -> None:
+    """What the event log adds to each change: write calls with the event minus the same change without it
+    (target 0: the event rides in the change's own transaction or batch). Leads ``+91 98451 001xx`` are
+    ``lead_throughput``'s; the agent's shift is open since ``call_batch_costs``."""
+    import json
+    from contextlib import nullcontext
+    from unittest import mock
+
+    from bench.ddb_meter import metered
+    from chalicelib.clock import iso, now
+
+    def request(method: str, key: dict[str, str], path: str, body: dict[str, Any]) -> Any:
+        return client.http.request(method, path, body=json.dumps(body), headers={
+            "Authorization": f"Bearer {key['api_key']}", "Content-Type": "application/json"})
+
+    def person(n: int) -> dict[str, Any]:
+        return {**LEAD, "phone": f"+91 98451 {n:05d}", "email": f"p{n}@example.org"}
+
+    made = {label: post_lead(client, widget, {**LEAD, "phone": f"+91 98453 0000{n}", "email": f"{label}@example.org"},
+                             None).json_body["lead_id"] for n, label in enumerate(("patch-on", "patch-off"))}
+
+    def change(kind: str, events_on: bool) -> Any:
+        n = 100 + 10 * ("new_lead", "merge", "patch", "call_upload", "consent").index(kind) + (0 if events_on else 1)
+        label = "on" if events_on else "off"
+        if kind == "new_lead":
+            return post_lead(client, widget, {**LEAD, "phone": f"+91 98454 {n:05d}", "email": f"n{n}@example.org"},
+                             None)
+        if kind == "merge":
+            return post_lead(client, widget, {**person(n), "utm": {"source": "merge-bench"}}, None)
+        if kind == "patch":
+            return request("PATCH", admin, f"/v1/leads/{made['patch-' + label]}", {"stage": "contacted"})
+        if kind == "call_upload":
+            events = [{"client_event_id": f"event-bench-{label}-{m}", "number": f"+91 98451 {n + 50 * m:05d}",
+                       "direction": "outgoing", "status": "answered", "started_at": iso(now()), "duration_s": 30}
+                      for m in range(2)]
+            return request("POST", agent, "/v1/calls", {"events": events})
+        return request("POST", admin, "/v1/consents", {"phone": person(n)["phone"], "grants": {"marketing_sms": True},
+                                                       "policy_version": "2026-11"})
+
+    for kind in ("new_lead", "merge", "patch", "call_upload", "consent"):
+        writes = {}
+        for events_on in (True, False):
+            off = nullcontext() if events_on else mock.patch("chalicelib.store.events.new_event", lambda *a, **k: None)
+            with off, metered() as meter:
+                answer = change(kind, events_on)
+            assert answer.status_code in (200, 201), (kind, answer.body)
+            assert kind != "call_upload" or {r["status"] for r in answer.json_body["results"]} == {"stored"}
+            writes[events_on] = _split(meter)[0] + meter.operations["BatchExecuteStatement"]
+        figure("event_extra_write_calls", writes[True] - writes[False], operation=kind, with_event=writes[True],
+               meaning="write calls the event log adds to the change (target 0: same transaction or batch)")

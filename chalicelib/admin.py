@@ -24,6 +24,7 @@ OPERATOR_FUNCTIONS: dict[str, str] = {
     "admin_publish_policy": "chalicelib.services.policies.publishing:publish_policy",
     "admin_policy_status": "chalicelib.services.policies.publishing:policy_status",
     "admin_set_budgets": "chalicelib.services.access.budgets:set_budgets",
+    "admin_set_grievance_officer": "chalicelib.services.rights.grievances.officer:set_grievance_officer",
 }
 
 admin = Blueprint(__name__)

@@ -217,6 +217,16 @@ class IdentifierTaken(Conflict):
     default_message = "That e-mail address or phone number now belongs to another record; ask us to link them."
 
 
+class NoGrievanceOfficer(Conflict):
+    code = "no_grievance_officer"
+    default_message = "This business has not named a grievance officer yet; write to it directly."
+
+
+class GrievanceNotOpen(Conflict):
+    code = "grievance_not_open"
+    default_message = "Only an open grievance can be answered (this one is not verified, or was answered already)."
+
+
 # --- codes other areas raised as ad-hoc strings (leads, field work, the API) -----------------
 
 class LeadChanged(Conflict):

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from chalice import Blueprint, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib.runtime import run_job
+from chalicelib.runtime import run_job, run_records
 
 
 class Schedule(NamedTuple):
@@ -35,13 +35,27 @@ SCHEDULED_FUNCTIONS: dict[str, Schedule] = {
     "purge_expired": Schedule(60, "chalicelib.services.retention.purge:purge_expired"),
     "retention_notices": Schedule(24 * 60, "chalicelib.services.retention.purge:retention_notices"),
     "dispatch_notifications": Schedule(5, "chalicelib.services.policies.dispatch:dispatch_notifications"),
+    "retry_webhooks": Schedule(1, "chalicelib.services.webhooks.retries:retry_webhooks"),
 }
+
+# Functions triggered by a table's stream: name -> "module:function" taking the records and the Lambda context.
+# The deployed trigger is declared in app.py; the local run's stream poller calls the same target.
+STREAM_FUNCTIONS: dict[str, str] = {
+    "deliver_webhooks": "chalicelib.services.webhooks.stream:deliver_records",
+}
+# Chalice wants a stream ARN when it packages; the merge template (deploy/template.py) replaces it with the
+# events table's own ``StreamArn``, which exists only once CloudFormation made the table.
+STREAM_ARN_PLACEHOLDER = "arn:aws:dynamodb:us-east-1:000000000000:table/events/stream/set-by-merge-template"
 
 jobs = Blueprint(__name__)
 
 
 def invoke_job(name: str, context: Any) -> dict[str, Any]:
     return run_job(name, SCHEDULED_FUNCTIONS[name].target, context)
+
+
+def invoke_stream(name: str, records: list[dict[str, Any]], context: Any) -> dict[str, Any]:
+    return run_records(name, STREAM_FUNCTIONS[name], records, context)
 
 
 def _register(name: str, schedule: Schedule) -> Callable[[Any, Any], dict[str, Any]]:

@@ -70,6 +70,16 @@ def run_job(name: str, target: str, context: Any) -> dict[str, Any]:
         return result
 
 
+def run_records(name: str, target: str, records: list[dict[str, Any]], context: Any) -> dict[str, Any]:
+    """Run one stream-triggered function on a batch of records. Its answer names the records to read
+    again (``batchItemFailures``); an exception fails the whole batch, which Lambda then retries."""
+    with invocation.invocation():
+        result = resolve(target)(records, context)
+        get_logger().info("stream_function", extra={"function": name, "records": len(records),
+                                                    "retry": len(result.get("batchItemFailures", []))})
+        return result
+
+
 # A job's check whether it may start one more step before its Lambda's time runs out.
 HasTime = Callable[[], bool]
 

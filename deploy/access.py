@@ -32,6 +32,8 @@ class Access:
 
 _AUDIT = {"audit_log": ("PutItem",)}
 _TENANT = {"tenants": ("GetItem",)}
+# The event log: an event rides in its change's transaction (PutItem) or batch (BatchWriteItem).
+_EVENTS = {"events": ("PutItem", "BatchWriteItem")}
 
 ACCESS: dict[str, Access] = {
     "api_handler": Access(
@@ -56,15 +58,26 @@ ACCESS: dict[str, Access] = {
             "calls/by_time": ("Query",),
             "calls/by_lead": ("Query",),  # a lead's timeline shows its calls
             "privacy_requests": ("GetItem", "PutItem", "UpdateItem", "BatchGetItem"),  # BatchGetItem: export parts
+            # grievances: raised (PutItem), verified, answered (conditional UpdateItem, read back on a refusal)
+            "grievances": ("GetItem", "PutItem", "UpdateItem"),
+            "grievances/queue": ("Query",),
             "policies/by_scope": ("Query",),
             "inbox": ("Query", "UpdateItem"),
+            # webhooks: a tenant's subscriptions (Query), made, rotated and deleted in transactions with their
+            # key and audit record; a delivery stored (PutItem, read back on a refusal) and its attempts counted
+            # BatchGetItem: an erasure's deliveries, for its proof of propagation
+            "webhooks": ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchGetItem"),
+            "webhooks/delivery_log": ("Query",),
+            # leads created, merged, updated; calls stored; consents changed. GetItem: a call upload sent again
+            # checks that its call.stored event landed before writing it again
+            "events": ("PutItem", "BatchWriteItem", "GetItem"),
         },
         kms={"GenerateDataKey": (PERSON_KEY,), "Decrypt": (PERSON_KEY, BLIND_INDEX)},
         email=True,  # one-time codes
         sms=True,
     ),
     "admin_create_tenant": Access(
-        tables={"tenants": ("GetItem", "PutItem"), **_AUDIT},
+        tables={"tenants": ("GetItem", "PutItem", "UpdateItem"), **_AUDIT},  # UpdateItem: the grievance officer
         kms={"GenerateDataKey": (BLIND_INDEX,)},
     ),
     "admin_issue_api_key": Access(
@@ -79,6 +92,7 @@ ACCESS: dict[str, Access] = {
     "admin_define_fields": Access(tables={"tenants": ("GetItem", "UpdateItem"), **_AUDIT}),
     "admin_set_retention": Access(tables={"tenants": ("GetItem", "UpdateItem"), **_AUDIT}),
     "admin_set_budgets": Access(tables={"tenants": ("GetItem", "UpdateItem"), **_AUDIT}),
+    "admin_set_grievance_officer": Access(tables={"tenants": ("GetItem", "UpdateItem"), **_AUDIT}),
     "admin_legal_hold": Access(tables={**_TENANT, "leads": ("GetItem", "UpdateItem"), **_AUDIT}),
     "admin_publish_policy": Access(
         tables={
@@ -93,6 +107,7 @@ ACCESS: dict[str, Access] = {
             "leads/by_tenant": ("Query",),
             "api_keys": ("Scan",),
             **_AUDIT,
+            "events": ("PutItem",),  # a tenant's version and its event: one transaction
         },
     ),
     "admin_policy_status": Access(tables={"policies": ("GetItem",)}),
@@ -108,6 +123,7 @@ ACCESS: dict[str, Access] = {
             "calls": ("BatchGetItem", "BatchWriteItem"),
             "calls/by_lead": ("Query",),  # a lead's calls, exported and erased
             "person_keys": ("GetItem", "DeleteItem"),  # the request's own key, shredded at the end
+            **_EVENTS,  # a request completed (with its final status), leads erased (with their deletion)
         },
         kms={"Decrypt": (PERSON_KEY, BLIND_INDEX)},
         email=True,
@@ -123,6 +139,7 @@ ACCESS: dict[str, Access] = {
             "calls/by_lead": ("Query",),  # a purged lead's calls
             "unique_keys": ("BatchGetItem", "BatchWriteItem"),
             "audit_log": ("Query", "BatchWriteItem"),
+            "events": ("BatchWriteItem",),  # each purged lead's lead.erased, in the batch that deletes it
         },
     ),
     "retention_notices": Access(
@@ -135,6 +152,35 @@ ACCESS: dict[str, Access] = {
         kms={"Decrypt": (PERSON_KEY, BLIND_INDEX)},
         email=True,
         sms=True,
+    ),
+    # The event log's stream trigger: each event's deliveries stored (PutItem, read back on a refusal) and
+    # attempted (UpdateItem), the tenant's subscriptions (Query) and their sealed secrets (person_keys);
+    # a subscription failing for 72 h disabled with its admins' notices and audit record, and e-mailed.
+    "deliver_webhooks": Access(
+        tables={
+            "events/stream": ("DescribeStream", "GetRecords", "GetShardIterator"),
+            **_TENANT,
+            "webhooks": ("GetItem", "Query", "PutItem", "UpdateItem"),
+            "person_keys": ("GetItem",),
+            "api_keys": ("Scan",),
+            "inbox": ("PutItem",),
+            **_AUDIT,
+        },
+        kms={"Decrypt": (PERSON_KEY,)},
+        email=True,
+    ),
+    "retry_webhooks": Access(
+        tables={
+            "webhooks": ("GetItem", "UpdateItem"),
+            "webhooks/due": ("Query",),
+            **_TENANT,  # a disabling's audit record is kept as long as the tenant keeps its audit trail
+            "person_keys": ("GetItem",),
+            "api_keys": ("Scan",),
+            "inbox": ("PutItem",),
+            **_AUDIT,
+        },
+        kms={"Decrypt": (PERSON_KEY,)},
+        email=True,
     ),
     "dispatch_notifications": Access(
         tables={

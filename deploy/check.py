@@ -4,8 +4,8 @@
 
 cfn-lint proves the template is valid CloudFormation; this proves it is the one we meant:
 each function named as the CLI expects, with its own role carrying its own policy file, its
-schedule, sane timeouts, and the stage's table prefix and key alias, next to every table; and
-the gateway responses on Chalice's own REST API.
+schedule or its trigger on the events table's stream, sane timeouts, and the stage's table prefix
+and key alias, next to every table; and the gateway responses on Chalice's own REST API.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from typing import Any
 from deploy.functions import app_functions
 from deploy.generate import policy_file
 from deploy.stages import ROOT, Stage, stage
-from deploy.template import REST_API_ID, gateway_responses
+from deploy.tables import logical_id
+from deploy.template import EVENTS_TABLE, REST_API_ID, gateway_responses
 
 API_GATEWAY_LIMIT_S = 29
+EVENTS_STREAM_TABLE = logical_id(EVENTS_TABLE)
 MIN_JOB_TIMEOUT_S = 60
 
 
@@ -53,6 +55,11 @@ def _function_problems(template: dict[str, Any], deployed: Stage) -> list[str]:
                          if event.get("Type") == "Schedule"]
             if schedules != [function.schedule]:
                 problems.append(f"{where} schedules {schedules}, expected [{function.schedule!r}]")
+        if function.kind == "stream":
+            streams = [event.get("Properties", {}) for event in props.get("Events", {}).values()
+                       if event.get("Type") == "DynamoDB"]
+            if [stream.get("Stream") for stream in streams] != [{"Fn::GetAtt": [EVENTS_STREAM_TABLE, "StreamArn"]}]:
+                problems.append(f"{where} not triggered by the events table's stream alone")
         env = props.get("Environment", {}).get("Variables", {})
         if env.get("LEADVAULT_TABLE_PREFIX") != deployed.table_prefix:
             problems.append(f"{where} LEADVAULT_TABLE_PREFIX is {env.get('LEADVAULT_TABLE_PREFIX')!r}")

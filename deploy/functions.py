@@ -1,4 +1,4 @@
-"""The app's Lambda functions, as Chalice packages them: names, template ids, and schedules."""
+"""The app's Lambda functions, as Chalice packages them: names, template ids, schedules and stream triggers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ API_HANDLER = "api_handler"
 
 @dataclass(frozen=True)
 class Function:
-    """One Lambda function. ``kind`` is ``api``, ``operator`` or ``schedule``."""
+    """One Lambda function. ``kind`` is ``api``, ``operator``, ``schedule`` or ``stream`` (a table's stream)."""
 
     name: str
     kind: str
@@ -30,6 +30,11 @@ def app_functions() -> list[Function]:
     chalice_app = app.app
     functions = [Function(API_HANDLER, "api")] if chalice_app.routes else []
     functions += [Function(f.name, "operator") for f in chalice_app.pure_lambda_functions]
-    functions += [Function(e.name, "schedule", e.schedule_expression.to_string())
-                  for e in chalice_app.event_sources]
+    for source in chalice_app.event_sources:
+        if hasattr(source, "schedule_expression"):
+            functions.append(Function(source.name, "schedule", source.schedule_expression.to_string()))
+        elif hasattr(source, "stream_arn"):
+            functions.append(Function(source.name, "stream"))
+        else:
+            raise ValueError(f"{source.name}: an event source deploy/ does not know")
     return functions

@@ -20,8 +20,15 @@ def _sid(name: str) -> str:
     return "".join(part.capitalize() for part in name.replace("/", "_").split("_"))
 
 
+STREAM = "stream"  # ``"<table>/stream"``: the table's stream (what a stream trigger reads)
+# The reads Lambda's poller makes on a trigger's stream for the function, under the function's role.
+STREAM_ACTIONS = ("DescribeStream", "GetRecords", "GetShardIterator")
+
+
 def _table_arn(entry: str) -> Any:
     table, _, index = entry.partition("/")
+    if index == STREAM:
+        return {"Fn::GetAtt": [logical_id(table), "StreamArn"]}
     if index:
         return {"Fn::Sub": f"${{{logical_id(table)}.Arn}}/index/{index}"}
     return {"Fn::GetAtt": [logical_id(table), "Arn"]}
@@ -87,6 +94,13 @@ def policy_document(stage: Stage, function: str) -> dict[str, Any]:
             "Effect": "Allow",
             "Action": [f"dynamodb:{action}" for action in sorted(actions)],
             "Resource": _table_arn(entry),
+        })
+    if any(entry.endswith("/" + STREAM) for entry in access.tables):
+        statements.append({
+            "Sid": "ListStreams",
+            "Effect": "Allow",
+            "Action": "dynamodb:ListStreams",
+            "Resource": "*",  # ListStreams has no resource type; it lists stream ARNs, never data
         })
     statements += _kms_statements(access)
     statements += _message_statements(access)

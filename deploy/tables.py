@@ -72,6 +72,9 @@ def table_resources(stage: Stage) -> dict[str, dict[str, Any]]:
                                  "KMSMasterKeyId": {"Fn::GetAtt": [KEY_ID, "Arn"]}},
             "DeletionProtectionEnabled": stage.protected,
         }
+        stream = getattr(model.Meta, "stream_view_type", None)
+        if stream:  # the event log: what delivery reads (chalicelib/store/models/events.py)
+            properties["StreamSpecification"] = {"StreamViewType": stream}
         resources[logical_id(model.table_suffix)] = {
             "Type": "AWS::DynamoDB::Table",
             "DeletionPolicy": retain,

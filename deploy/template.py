@@ -1,6 +1,7 @@
 """The merge template of one stage: what ``chalice package --merge-template`` adds to Chalice's own.
 
-Chalice writes the functions, their roles (with our policy files), the API and the schedules.
+Chalice writes the functions, their roles (with our policy files), the API, the schedules and the stream
+trigger (whose stream this points at the events table's).
 This adds the tables, the master key and its alias, one log group per function with a retention,
 stable function names (the CLI and the console find ``<app>-<stage>-<function>``), the API's
 gateway responses (API Gateway's own errors in the contract's shape) and stage throttling, and the
@@ -14,7 +15,7 @@ from typing import Any
 
 from deploy.functions import Function, app_functions
 from deploy.stages import Stage
-from deploy.tables import KEY_ID, table_resources
+from deploy.tables import KEY_ID, logical_id, table_resources
 
 PARAMETERS: dict[str, dict[str, Any]] = {
     "EmailFrom": {
@@ -170,10 +171,37 @@ def function_resources(stage: Stage, function: Function) -> dict[str, dict[str, 
     }
 
 
+EVENTS_TABLE = "events"  # the table whose stream the stream functions read (chalicelib/store/models/events.py)
+STREAM_RETRIES = 10  # Lambda's retries of a failing stream record before it gives the record up
+STREAM_RECORD_AGE_S = 6 * 3600  # a record older than this is given up (the stream keeps 24 hours)
+
+
+def stream_event(function: Function) -> dict[str, Any]:
+    """Chalice's stream event of the function, pointed at the events table's stream (Chalice packages a
+    placeholder ARN: the stream's ARN exists only once CloudFormation made the table), reporting the
+    records to read again one by one (``batchItemFailures``) instead of failing the whole batch.
+
+    Bounded: a record is retried :data:`STREAM_RETRIES` times and for :data:`STREAM_RECORD_AGE_S` at most,
+    and a failing batch is split in two (bisected) to isolate the bad record, so one poisoned record never
+    holds up its shard for the stream's 24 hours. A record given up on keeps its event in the events table.
+    """
+    from chalice.utils import to_cfn_resource_name
+
+    return {to_cfn_resource_name(f"{function.name}-dynamodb-event-source"): {"Properties": {
+        "Stream": {"Fn::GetAtt": [logical_id(EVENTS_TABLE), "StreamArn"]},
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "MaximumRetryAttempts": STREAM_RETRIES,
+        "BisectBatchOnFunctionError": True,
+        "MaximumRecordAgeInSeconds": STREAM_RECORD_AGE_S,
+    }}}
+
+
 def merge_template(stage: Stage) -> dict[str, Any]:
     resources: dict[str, dict[str, Any]] = {**key_resources(stage), **table_resources(stage), **api_resources()}
     for function in app_functions():
         resources.update(function_resources(stage, function))
+        if function.kind == "stream":
+            resources[function.logical_id]["Properties"]["Events"] = stream_event(function)
     return {
         "Parameters": {**PARAMETERS, **throttle_parameters(stage)},
         "Resources": resources,

@@ -73,7 +73,8 @@ def ensure_demo_tenant(data_dir: Path, port: int) -> dict[str, Any]:
         return demo
     with invocation.invocation():
         tenant_id = setup.create_tenant(
-            {"name": "Demo Co", "default_region": "IN", "own_numbers": ["+91 80 4000 0000"]}
+            {"name": "Demo Co", "default_region": "IN", "own_numbers": ["+91 80 4000 0000"],
+             "grievance_officer": {"name": "Demo Grievance Officer", "email": "grievances@demo.example"}}
         )["tenant_id"]
         publishing.publish_policy({"scope": "tenant", "tenant_id": tenant_id, "version": "demo-1",
                                  "url": "https://example.com/privacy", "summary": "The demo tenant's policy.",
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make run: {error}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    scheduler = None
+    scheduler = poller = None
     try:
         from devtools.local_server import create_server
 
@@ -114,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         ensure_demo_tenant(data_dir, args.port)
         print(f"Privacy portal: http://{args.host}:{args.port}/v1/pages/privacy#key=<the widget key>", flush=True)
         scheduler = start_scheduler(args.schedule_scale)
+        poller = start_stream_poller()
         print(f"DynamoDB Local on {ddb.endpoint} (data in {data_dir / 'dynamodb'})", flush=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -121,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nStopping.", flush=True)
     finally:
+        if poller is not None:
+            poller.stop()
         if scheduler is not None:
             scheduler.stop()
         ddb.stop()
@@ -144,6 +148,16 @@ def start_scheduler(scale: float) -> Any:
     names = ", ".join(f"{n} every {s.every_minutes} min" for n, s in SCHEDULED_FUNCTIONS.items()) or "none yet"
     print(f"Schedules: {names}")
     return scheduler
+
+
+def start_stream_poller() -> Any:
+    """The events table's stream, read from DynamoDB Local and delivered by the deployed handler's code."""
+    from devtools.stream_poller import PollerThread, events_poller
+
+    poller = PollerThread(events_poller())
+    poller.start()
+    print("Stream: events delivered to webhooks from DynamoDB Local's stream (from TRIM_HORIZON)")
+    return poller
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ QUERY: dict[str, tuple[dict[str, Any], bool]] = {
     "cursor": ({"name": "cursor", "in": "query", "required": False,
                 "description": "The next_cursor of the previous page, as given",
                 "schema": {"type": "string", "maxLength": 2048}}, True),
+    "status": ({"name": "status", "in": "query", "required": False,
+                "description": "Only grievances in this status (open: waiting for an answer)",
+                "schema": {"type": "string", "enum": ["open", "answered"]}}, True),
     # Retired: identifiers in a URL are refused with 400 use_post_lookup (documented so clients learn where they go).
     **{name: ({"name": name, "in": "query", "required": False, "deprecated": True,
                "description": "Refused (400 use_post_lookup): send it in the body of POST /v1/consents/lookup",

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from chalicelib.api.endpoint import ApiBlueprint
 from chalicelib.api.field_work import field_work
+from chalicelib.api.grievances import grievances
 from chalicelib.api.health import health
 from chalicelib.api.leads import leads
 from chalicelib.api.me import me
@@ -19,8 +20,9 @@ from chalicelib.api.policies import policies
 from chalicelib.api.preflight import preflights
 from chalicelib.api.rights import rights
 from chalicelib.api.web import web
+from chalicelib.api.webhooks import webhooks
 
-RESOURCES: tuple[ApiBlueprint, ...] = (health, me, leads, field_work, rights, policies, web)
+RESOURCES: tuple[ApiBlueprint, ...] = (health, me, leads, field_work, rights, grievances, policies, webhooks, web)
 BLUEPRINTS: tuple[ApiBlueprint, ...] = (
     *RESOURCES, preflights(operation for blueprint in RESOURCES for operation in blueprint.operations))
 

@@ -4,8 +4,8 @@ The same key and body replay the first answer; another body is a 409 ``idempoten
 a retry while the first request still works is a 409 ``request_in_progress`` with ``Retry-After``.
 Claiming first (as Powertools' idempotency does) means two attempts of one request never both do
 the work: a retry after a 5xx or a lost answer meets either the answer or the claim. A request that
-fails before its work is done gives its claim back; one that dies holding it loses it when its
-lease ends (longer than any run of the function), and the next attempt works afresh.
+is refused (4xx, nothing written) gives its claim back; one that fails (5xx) or dies holding it keeps
+it until its lease ends (longer than any run of the function), then the next attempt works afresh.
 
 Keys are scoped to the API key that sent them. The body is compared through an HMAC under the
 tenant's secret, since bodies hold personal data and a plain hash of a phone number is not safe.
@@ -137,10 +137,13 @@ def release(held: Held) -> None:
 
 
 def run_once(key: IdempotencyKey | None, work: Callable[[], Answer], lease: timedelta = LEASE,
-             conflict: LeadVaultError | None = None) -> Answer:
+             conflict: LeadVaultError | None = None, rerunnable: bool = False) -> Answer:
     """Claim, work, complete: the first answer of a keyed request, whatever retries follow.
 
-    Only 2xx answers are kept; a refusal or a failure gives the key back (those leave nothing written).
+    Only 2xx answers are kept. A refusal (4xx) gives the key back: refusals happen before anything is
+    written. A failure (5xx) keeps it until its lease ends, since some of the work may stand: a retry
+    meanwhile is told to wait (``request_in_progress``) rather than doing that work a second time,
+    unless the work is ``rerunnable`` (its writes find what an earlier attempt wrote).
     """
     if key is None:
         return work()
@@ -149,8 +152,9 @@ def run_once(key: IdempotencyKey | None, work: Callable[[], Answer], lease: time
         return held.replay
     try:
         status, body = work()
-    except BaseException:
-        release(held)
+    except Exception as failure:
+        if rerunnable or isinstance(failure, LeadVaultError):
+            release(held)
         raise
     if 200 <= status < 300:
         complete(held, status, body)

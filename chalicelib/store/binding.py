@@ -16,6 +16,8 @@ def all_models() -> list[type[LeadVaultModel]]:
     from chalicelib.store.models.audit import AuditRecord
     from chalicelib.store.models.calls import CallRecord
     from chalicelib.store.models.claims import ClaimRecord
+    from chalicelib.store.models.events import EventRecord
+    from chalicelib.store.models.grievances import GrievanceRecord
     from chalicelib.store.models.leads import LeadRecord
     from chalicelib.store.models.person_keys import PersonKeyRecord
     from chalicelib.store.models.policies import InboxRecord, PolicyRecord
@@ -23,9 +25,11 @@ def all_models() -> list[type[LeadVaultModel]]:
     from chalicelib.store.models.shifts import ShiftRecord
     from chalicelib.store.models.tenants import TenantRecord
     from chalicelib.store.models.timeline import TimelineRecord
+    from chalicelib.store.models.webhooks import DeliveryRecord
 
     return [TenantRecord, ApiKeyRecord, PersonKeyRecord, AuditRecord, LeadRecord, ClaimRecord, TimelineRecord,
-            ShiftRecord, CallRecord, PrivacyRequestRecord, PolicyRecord, InboxRecord]
+            ShiftRecord, CallRecord, PrivacyRequestRecord, PolicyRecord, InboxRecord,
+            DeliveryRecord, GrievanceRecord, EventRecord]
 
 
 def _bound_models() -> list[type[LeadVaultModel]]:
@@ -39,9 +43,10 @@ def _bound_models() -> list[type[LeadVaultModel]]:
         SuppressionRecord,
     )
     from chalicelib.store.models.privacy import ExportRecord
+    from chalicelib.store.models.webhooks import SubscriptionRecord
 
     return [*all_models(), IdempotencyRecord, SuppressionRecord, RateCounterRecord, NoticeClaimRecord, ExportRecord,
-            CorsOriginRecord, OneTimeTokenRecord]
+            CorsOriginRecord, OneTimeTokenRecord, SubscriptionRecord]
 
 
 _THREAD_SESSIONS = threading.local()

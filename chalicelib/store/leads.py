@@ -542,12 +542,13 @@ def shred(tenant_id: str, lead_id: str, *, only_if_due: datetime | None = None) 
         forget_key(tenant_id, lead_id)
 
 
-def delete(leads: Sequence[Lead], claims: Sequence[Claim]) -> dict[str, int]:
-    """Delete the given claims and the leads' idempotency records and links, then the leads themselves."""
+def delete(leads: Sequence[Lead], claims: Sequence[Claim], events: Sequence[Any] = ()) -> dict[str, int]:
+    """Delete the given claims and the leads' idempotency records and links, then the leads themselves,
+    in one batch with their ``events`` (the event log's, retried with the leads until every item lands)."""
     linked = [*(IdempotencyRecord(pk) for lead in leads for pk in lead.idempotency_refs or ()),
               *(tokens.removal(pk) for lead in leads for pk in lead.confirm_refs or ())]
     write_all(deletes=[*claims, *linked])
-    write_all(deletes=list(leads))
+    write_all(puts=list(events), deletes=list(leads))
     return {"identity_claims": len(claims), "idempotency_records": len(linked), "leads": len(leads)}
 
 

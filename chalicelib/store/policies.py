@@ -54,12 +54,24 @@ def new_policy(policy_id: str, *, scope: str, scope_key: str, version: str, url:
                         summary=summary, effective_at=effective_at, created_at=created_at)
 
 
-def publish(policy: Policy, recipients: int) -> Policy:
+def publish(policy: Policy, recipients: int, event: Any = None) -> Policy:
     """Store the version with the size of the audience the dispatcher must reach, unless an earlier
-    attempt stored it already: then that one stands (its dispatch may have begun) and is returned."""
+    attempt stored it already: then that one stands (its dispatch may have begun) and is returned.
+
+    With an ``event`` (the event log's), both are one transaction: the event exists only with the version
+    it reports, and an earlier attempt that stored the version wrote its event with it.
+    """
     policy.recipients = recipients
-    if applied(policy.save, condition=PolicyRecord.policy_id.does_not_exist()):
-        return policy
+    absent = PolicyRecord.policy_id.does_not_exist()
+    if event is None:
+        if applied(policy.save, condition=absent):
+            return policy
+    else:
+        try:
+            atomic.commit([atomic.put(policy, absent, label="policy"), atomic.put(event)])
+            return policy
+        except atomic.Refused:
+            pass
     return get(policy.policy_id) or policy
 
 
@@ -85,6 +97,7 @@ def in_force(scope_key: str, now: datetime) -> Policy | None:
 # --- dispatching: the walk of a version's audience ------------------------------------------
 
 # Attempts at a dispatcher's write when DynamoDB fails past the SDK's own retries, or a settlement conflicts.
+SETTLE_TRIES = 12
 TRIES = 6
 
 
@@ -330,7 +343,7 @@ def _settle(kind: str, key: tuple[str, str | None], token: str, outcome: str, wr
             creates: bool) -> bool:
     """Commit a settlement; after a refusal, the record read back says whether it was ours after all (our commit
     applied, its answer lost) or still ours to retry (a conflicting write), or someone else's."""
-    for attempt in range(TRIES):
+    for attempt in range(SETTLE_TRIES):
         try:
             _retried(lambda: atomic.commit(writes))
             return True
@@ -342,7 +355,9 @@ def _settle(kind: str, key: tuple[str, str | None], token: str, outcome: str, wr
             elif stored is not None or not creates:
                 return False
             _backoff(attempt)
-    return False
+    # Still ours and unsettled (the version's record kept being contended): not "taken over". Stop the
+    # run with the claim held; the next run settles it after the lease (the documented resend window).
+    raise atomic.Contended()
 
 
 def _retried(call: Callable[[], Result]) -> Result:
@@ -370,6 +385,16 @@ def _backoff(attempt: int) -> None:
 def _inbox_item(key_id: str, tenant_id: str, policy: Policy) -> InboxItem:
     return InboxRecord(key_id, policy.effective_sort, tenant_id=tenant_id, policy_id=policy.policy_id,
                        version=policy.version, url=policy.url, summary=policy.summary, created_at=clock.now())
+
+
+def inbox_notice(key_id: str, tenant_id: str, *, ref: str, kind: str, url: str, summary: str,
+                 at: datetime) -> InboxItem:
+    """An unsaved in-app notice that is not a policy (a webhook disabled, say), for the write that causes it.
+
+    ``ref`` is the id of what it is about (a ``whk_`` id); it stands in the policy's place and sorts by ``at``.
+    """
+    return InboxRecord(key_id, f"{clock.sort_stamp(at)}#{ref}", tenant_id=tenant_id, policy_id=ref, version=ref,
+                       kind=kind, url=url, summary=summary, created_at=at)
 
 
 def deliver_to_inbox(key_id: str, tenant_id: str, policy: Policy) -> bool:

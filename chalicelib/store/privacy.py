@@ -18,6 +18,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.logs import log_exception
+from chalicelib.store import atomic
 from chalicelib.store.base import plain
 from chalicelib.store.batch import BATCH_WRITE_LIMIT, get_all, write_all
 from chalicelib.store.conditional import applied
@@ -206,8 +207,16 @@ def plan_erasure(request: PrivacyRequest, lead_ids: list[str], refs: dict[str, s
     ])
 
 
-def set_phase(request: PrivacyRequest, phase: str) -> None:
-    request.update(actions=[PrivacyRequestRecord.phase.set(phase)])
+def set_phase(request: PrivacyRequest, phase: str, erased_events: list[str] | None = None) -> None:
+    """Move to ``phase``; with ``erased_events``, also keep the ids of the events the erasure wrote."""
+    actions: list[Any] = [PrivacyRequestRecord.phase.set(phase)]
+    if erased_events is not None:
+        actions.append(PrivacyRequestRecord.erased_events.set(erased_events))
+    request.update(actions=actions)
+
+
+def erased_events_of(request: PrivacyRequest) -> list[str]:
+    return list(request.erased_events or [])
 
 
 def set_receipt(request: PrivacyRequest, receipt: dict[str, int], phase: str | None = None) -> None:
@@ -218,9 +227,13 @@ def set_receipt(request: PrivacyRequest, receipt: dict[str, int], phase: str | N
     request.update(actions=actions)
 
 
-def close(request: PrivacyRequest, status: str, now: datetime) -> None:
-    """Final status; off the work queue, and what identified the person on the request is removed."""
-    request.update(actions=[
+def close(request: PrivacyRequest, status: str, now: datetime, event: Any = None) -> None:
+    """Final status; off the work queue, and what identified the person on the request is removed.
+
+    With an ``event`` (the event log's), both are one transaction: one exists only with the other. The
+    request object is then not refreshed; read it again to see it.
+    """
+    actions = [
         PrivacyRequestRecord.status.set(status),
         PrivacyRequestRecord.completed_at.set(now),
         PrivacyRequestRecord.identifier_sealed.remove(),
@@ -230,7 +243,11 @@ def close(request: PrivacyRequest, status: str, now: datetime) -> None:
         PrivacyRequestRecord.phase.set("done"),
         PrivacyRequestRecord.work_pk.remove(),
         PrivacyRequestRecord.work_sk.remove(),
-    ])
+    ]
+    if event is None:
+        request.update(actions=actions)
+    else:
+        atomic.commit([atomic.update(request, actions), atomic.put(event)])
 
 
 def shred_key(request: PrivacyRequest) -> bool:

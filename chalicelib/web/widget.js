@@ -4,7 +4,7 @@
  *
  * Embed:  <div data-leadvault="lead-form"></div>
  *         <script src="https://<api>/v1/widget.js" data-key="lv.<widget key>" defer></script>
- * Mounts: data-leadvault="lead-form" | "privacy-portal" | "preferences" | "confirm" | "cookie-settings".
+ * Mounts: data-leadvault="lead-form" | "privacy-portal" | "grievance" | "preferences" | "confirm" | "cookie-settings".
  * The cookie banner shows by itself (data-cookie-banner="off" to leave it out). Pages learn the
  * visitor's choices from LeadVault.consent.allowed("performance") and the "leadvault:consent" event.
  */
@@ -142,7 +142,7 @@
     ".lv-field{display:grid;gap:.25rem}",
     ".lv-field label,.lv-legend{font-weight:600}",
     ".lv-form input[type=text],.lv-form input[type=tel],.lv-form input[type=email],.lv-form input[type=number],",
-    ".lv-form input[type=date]{font:inherit;padding:.5rem .6rem;border:1px solid #5f6368;border-radius:4px;color:#1b1b1b;background:#fff}",
+    ".lv-form input[type=date],.lv-form textarea{font:inherit;padding:.5rem .6rem;border:1px solid #5f6368;border-radius:4px;color:#1b1b1b;background:#fff}",
     ".lv-form fieldset{border:1px solid #5f6368;border-radius:4px;padding:.75rem 1rem;margin:0;display:grid;gap:.4rem}",
     ".lv-check{display:flex;gap:.5rem;align-items:flex-start}",
     ".lv-check input{margin-top:.3rem;width:1.1rem;height:1.1rem}",
@@ -634,6 +634,75 @@
     heading.focus();
   }
 
+  /* ---------- a complaint to the grievance officer ---------- */
+
+  async function mountGrievance(root) {
+    var answer = await api("GET", "/v1/grievance-officer");
+    if (answer.status !== 200 || !answer.body.officer) {
+      root.replaceChildren(el("p", { text: answer.status === 200
+        ? "This business has not named a grievance officer yet; please write to it directly."
+        : errorOf(answer).message }));
+      return;
+    }
+    var officer = answer.body.officer;
+    var who = el("p", { text: "Your complaint goes to " + officer.name + ", the grievance officer (" + officer.contact +
+      "), who answers within " + answer.body.due_days + " days." });
+    var text = el("textarea", { id: uid("complaint"), name: "text", rows: "6", minlength: "10", maxlength: "4000" });
+    var email = el("input", { type: "email", id: uid("grievance-email"), name: "email", autocomplete: "email" });
+    var phone = el("input", { type: "tel", id: uid("grievance-phone"), name: "phone", autocomplete: "tel" });
+    var button = el("button", { type: "submit", "class": "lv-button", text: "Send me a code" });
+    var form = el("form", { "class": "lv-form", novalidate: true, "aria-label": "Complaint" }, [
+      field("Your complaint", text, "10 to 4000 characters."),
+      field("E-mail address", email, "We send the answer here, or to the phone number."),
+      field("Phone number", phone),
+      el("p", { "class": "lv-error lv-form-error", role: "alert", tabindex: "-1", hidden: true }),
+      button
+    ]);
+    function target(name) { return name === "text" ? text : name === "email" ? email : name === "phone" ? phone : null; }
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      var body = { text: text.value.trim() };
+      if (email.value.trim()) body.email = email.value.trim();
+      if (phone.value.trim()) body.phone = phone.value.trim();
+      button.disabled = true;
+      var filed = await api("POST", "/v1/grievances", body);
+      button.disabled = false;
+      if (filed.status === 202) { verifyGrievance(root, who, filed.body); return; }
+      reportErrors(form, errorOf(filed), target, function () { return null; });
+    });
+    root.replaceChildren(who, form);
+  }
+
+  function verifyGrievance(root, who, filed) {
+    var heading = el("h3", { tabindex: "-1", text: "Confirm your complaint" });
+    var code = el("input", { type: "text", id: uid("grievance-code"), name: "code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "6" });
+    var button = el("button", { type: "submit", "class": "lv-button", text: "Confirm" });
+    var status = el("p", { "class": "lv-status lv-result", role: "status", tabindex: "-1" });
+    var form = el("form", { "class": "lv-form", novalidate: true, "aria-label": "Confirm the complaint with the code" }, [
+      field("The 6-digit code we sent you", code, "It works for 10 minutes."),
+      el("p", { "class": "lv-error lv-form-error", role: "alert", tabindex: "-1", hidden: true }),
+      button
+    ]);
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      button.disabled = true;
+      var answer = await api("POST", "/v1/grievances/" + encodeURIComponent(filed.grievance_id) + "/verify", { code: code.value.trim() });
+      button.disabled = false;
+      if (answer.status === 200) {
+        form.hidden = true;
+        status.className = "lv-status lv-result lv-done";
+        status.textContent = "Sent. We will answer by " + new Date(filed.due_at).toUTCString() + " at the latest.";
+        status.focus();
+        return;
+      }
+      reportErrors(form, errorOf(answer), function (name) { return name === "code" ? code : null; }, function (errorCode) {
+        return ["invalid_code", "code_expired", "verification_locked", "validation_error"].indexOf(errorCode) >= 0 ? code : null;
+      });
+    });
+    root.replaceChildren(who, heading, form, status);
+    heading.focus();
+  }
+
   /* ---------- the preferences page ---------- */
 
   async function mountPreferences(root) {
@@ -747,7 +816,7 @@
 
   function start() {
     installStyles();
-    var mounts = { "lead-form": mountLeadForm, "privacy-portal": mountPortal, preferences: mountPreferences,
+    var mounts = { "lead-form": mountLeadForm, "privacy-portal": mountPortal, grievance: mountGrievance, preferences: mountPreferences,
       confirm: mountConfirm, "cookie-settings": mountCookieSettings };
     document.querySelectorAll("[data-leadvault]").forEach(function (root) {
       var mount = mounts[root.getAttribute("data-leadvault")];

@@ -8,7 +8,7 @@ import time
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import accessibility_violations, admin_headers
+from tests.browser.conftest import accessibility_violations, admin_headers, tenant_of
 from tests.support import outbox
 
 
@@ -112,3 +112,34 @@ def test_the_preferences_page_behind_the_signed_link(service, page, screenshots)
     page.goto("about:blank")  # a new link: a fragment change alone would not load the page again
     page.goto(f"{service.base_url}/v1/pages/preferences#token=forged.token")
     expect(page.get_by_role("alert")).to_have_text(re.compile("not valid or has expired"))
+
+
+def test_a_complaint_through_the_portal_reaches_the_officer(service, page):
+    """Last in the module: it names the demo tenant's officer, which adds the complaint form to the portal."""
+    service.operator("admin_set_grievance_officer", {"tenant_id": tenant_of(service), "grievance_officer": {
+        "name": "Meera Iyer", "email": "grievance@demo.example"}})
+    email = "kiran.complaint@example.com"
+    page.goto(f"{service.base_url}/v1/pages/privacy#key={service.keys()['widget']}")
+    officer = re.compile(r"Meera Iyer, the grievance officer \(grievance@demo.example\)")
+    expect(page.get_by_text(officer)).to_be_visible()
+    form = page.get_by_role("form", name="Complaint")
+    form.get_by_label("Your complaint").fill("short")
+    form.get_by_label("E-mail address").fill(email)
+    form.get_by_role("button", name="Send me a code").click()
+    expect(form.get_by_label("Your complaint")).to_have_accessible_description(re.compile("at least 10", re.I))
+    form.get_by_label("Your complaint").fill("You called me at night after I asked you to stop.")
+    form.get_by_role("button", name="Send me a code").click()
+    expect(page.get_by_role("heading", name="Confirm your complaint")).to_be_focused()
+    assert accessibility_violations(page) == []
+    page.get_by_label("The 6-digit code we sent you").fill(code_for(service, email))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("status")).to_have_text(re.compile("^Sent. We will answer by"))
+    assert accessibility_violations(page) == []
+
+    def complaint(to, box):
+        found = [m["text"] for m in outbox.messages(box) if m["to"] == to]
+        assert found, "no notice yet"
+        return found[-1]
+
+    notice = outbox.wait_for(complaint, "grievance@demo.example", outbox=service.data_dir / "outbox")
+    assert "asked you to stop" in notice

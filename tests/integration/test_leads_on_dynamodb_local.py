@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from chalicelib import invocation
+from chalicelib.errors import RequestInProgress
 from chalicelib.services.access.auth import authenticate
 from chalicelib.services.leads.intake import Submission, submit_lead
 from chalicelib.store.models.claims import ClaimRecord
@@ -21,10 +23,17 @@ pytestmark = pytest.mark.integration
 
 
 def submit(api_key: str, body: dict, idempotency_key: str | None = None) -> tuple[int, dict]:
-    """One request as one Lambda invocation would run it (own scope, own caches)."""
-    with invocation.invocation():
-        caller = authenticate(f"Bearer {api_key}")
-        return submit_lead(Submission(caller=caller, idempotency_header=idempotency_key), body)
+    """One request as one Lambda invocation would run it (own scope, own caches), retried as a client
+    does while the first request with its key is still being processed (409 request_in_progress)."""
+    for _ in range(200):
+        with invocation.invocation():
+            caller = authenticate(f"Bearer {api_key}")
+            try:
+                return submit_lead(Submission(caller=caller, idempotency_header=idempotency_key), body)
+            except RequestInProgress:
+                pass
+        time.sleep(0.05)  # Retry-After says 1 s; a test need not wait that long
+    raise AssertionError("the first request with this key never finished")
 
 
 def leads_of(tenant: str) -> list[LeadRecord]:

@@ -27,9 +27,15 @@ def test_purge_deletes_due_leads_and_keeps_the_rest(client, widget, admin, monke
     monkeypatch.setenv("LEADVAULT_NOW", clock.iso(start + timedelta(days=366)))
     summary = invoke_job("purge_expired", LocalContext("purge_expired", timeout_s=60))
     assert summary["leads"] == 5 and summary["identity_claims"] == 5 and summary["unfinished"] == 0
-    kept = {name: items for name, items in scan_everything().items() if not name.endswith("audit_log")}
+    dump = scan_everything()
+    # Only the audit trail and the event log (whose lead.erased tells tenants' systems to delete) keep ids.
+    kept = {name: items for name, items in dump.items() if not name.endswith(("audit_log", "-events"))}
     text = json.dumps(kept, default=str)
     assert not [lead_id for lead_id in old if lead_id in text]
+    erased = [item for name, items in dump.items() if name.endswith("-events") for item in items
+              if item["type"]["S"] == "lead.erased"]
+    assert sorted(item["data"]["M"]["lead_id"]["S"] for item in erased) == sorted(old)
+    assert {item["data"]["M"]["reason"]["S"] for item in erased} == {"retention"}
     listed = [item["lead_id"] for item in body_of(client.http.get("/v1/leads", headers=bearer(admin)))["items"]]
     assert sorted(listed) == sorted(young)
 

@@ -20,7 +20,7 @@ REGION = "us-east-1"
 KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/leadvault-master-key"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/"
 
-_RUNTIME_FRAMES = {"run_operator", "run_job"}
+_RUNTIME_FRAMES = {"run_operator", "run_job", "run_records"}
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ def resolve(stage: str, value: Any) -> Any:
         return value
     if "Fn::GetAtt" in value:
         logical_id, attribute = value["Fn::GetAtt"]
+        if attribute == "StreamArn":  # a table's stream (what Lambda reads for a trigger, never the code)
+            return _arn_of(stage, logical_id) + "/stream/*"
         if attribute != "Arn":
             raise ValueError(f"unsupported attribute {attribute}")
         return _arn_of(stage, logical_id)

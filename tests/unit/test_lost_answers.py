@@ -70,19 +70,42 @@ def test_a_shift_end_whose_answer_was_lost_is_not_a_conflict(client, agent, monk
     assert post(client, agent, "/v1/shifts/start").status_code == 201
 
 
-def test_a_merge_whose_update_answer_was_lost_is_merged_once(client, widget, admin, monkeypatch):
+def test_a_versioned_lead_update_whose_answer_was_lost_is_applied_once(client, widget, monkeypatch):
     lead_id = body_of(post_lead(client, widget, lead_body()))["lead_id"]
+    # A consent by the lead's e-mail refreshes the lead's consent summary with a versioned update.
     with monkeypatch.context() as patch:
         calls = retried_after_applying(patch, LeadRecord, "update")
-        merged = post_lead(client, widget, lead_body(), **{"Idempotency-Key": "merge-1"})
-    assert calls and merged.status_code == 200 and body_of(merged)["lead_id"] == lead_id
-    # Applied once and recognised: not read as a lost race and merged a second time.
+        given = give(client, widget, {"email": EMAIL, "grants": {"marketing_email": False},
+                                      "policy_version": "2026-11"})
+    assert calls and given.status_code == 201, given.body
+    # Recognised as ours: not read as a lost race and written a second time.
     assert LeadRecord.get(lead_id, consistent_read=True).version == 2
-    timeline = body_of(client.http.get(f"/v1/leads/{lead_id}/timeline", headers=bearer(admin)))["items"]
-    assert sum(item["type"] == "submission" for item in timeline) == 2  # the first and the merged one
-    # The retry of the keyed request replays the merge.
+
+
+def test_a_keyed_merge_replays_its_answer(client, widget):
+    lead_id = body_of(post_lead(client, widget, lead_body()))["lead_id"]
+    merged = post_lead(client, widget, lead_body(), **{"Idempotency-Key": "merge-1"})
+    assert merged.status_code == 200 and body_of(merged)["lead_id"] == lead_id
     again = post_lead(client, widget, lead_body(), **{"Idempotency-Key": "merge-1"})
     assert (again.status_code, body_of(again)) == (200, body_of(merged))
+    assert LeadRecord.get(lead_id, consistent_read=True).version == 2
+
+
+def test_a_keyed_request_that_failed_after_writing_is_not_done_again(client, widget, monkeypatch):
+    from chalicelib.services.rights import consents
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the lead's summary could not be written")
+
+    post_lead(client, widget, lead_body())
+    body = {"email": EMAIL, "grants": {"marketing_email": False}, "policy_version": "2026-11"}
+    with monkeypatch.context() as patch:
+        patch.setattr(consents.leads, "set_consents", broken)
+        assert give(client, widget, body, "half-1").status_code == 500
+    entries = consent_entries()
+    # The ledger entry stands: the retry is told to wait for the claim's lease, not recorded again.
+    assert_error(give(client, widget, body, "half-1"), 409, "request_in_progress")
+    assert consent_entries() == entries
 
 
 def test_a_key_claim_whose_answer_was_lost_is_ours(client, widget, monkeypatch):
@@ -180,3 +203,17 @@ def test_a_verification_whose_answer_was_lost_is_verified_and_audited(client, wi
     audit = [item["action"]["S"] for name, items in scan_everything().items() if name.endswith("audit_log")
              for item in items]
     assert "privacy_request.verify" in audit
+
+
+def test_a_version_published_long_ago_with_another_text_is_refused(operator, tenant, monkeypatch):
+    from chalicelib import clock
+
+    payload = {"scope": "tenant", "tenant_id": tenant, "version": "2027-02", "url": "https://acme.example/p",
+               "summary": "Shorter retention.", "effective_at": "2027-02-01T00:00:00Z"}
+    first = operator("admin_publish_policy", payload)
+    assert "policy_id" in first, first
+    # A day later the claim on the version has expired; the version itself has not.
+    monkeypatch.setenv("LEADVAULT_NOW", clock.iso(clock.now() + timedelta(hours=25)))
+    other = operator("admin_publish_policy", {**payload, "summary": "Something else."})
+    assert other["error"]["code"] == "version_exists"
+    assert operator("admin_publish_policy", payload) == first

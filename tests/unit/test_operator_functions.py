@@ -36,14 +36,37 @@ def test_every_operator_function_is_registered_with_chalice():
 
 
 def test_every_scheduled_function_is_registered_at_its_rate():
-    schedules = {source.name: source for source in app_module.app.event_sources}
+    schedules = {source.name: source for source in app_module.app.event_sources
+                 if hasattr(source, "schedule_expression")}
     assert set(schedules) == set(SCHEDULED_FUNCTIONS)
     assert {name: source.schedule_expression.to_string() for name, source in schedules.items()} == {
         "privacy_worker": "rate(1 minute)", "purge_expired": "rate(1 hour)", "retention_notices": "rate(1 day)",
-        "dispatch_notifications": "rate(5 minutes)"}
+        "dispatch_notifications": "rate(5 minutes)", "retry_webhooks": "rate(1 minute)"}
     for name, source in schedules.items():
         assert source.handler_string == f"chalicelib.jobs.{name}"
         assert lambda_handler(source.handler_string) is app_module.app.handler_map[name]
+
+
+def test_the_stream_function_reads_the_event_logs_stream_and_answers_records_to_read_again(monkeypatch):
+    """Called as Lambda calls it: the records reach the services' handler, its answer goes back to Lambda."""
+    from chalicelib.jobs import STREAM_FUNCTIONS
+
+    [source] = [source for source in app_module.app.event_sources if hasattr(source, "stream_arn")]
+    assert (source.name, source.starting_position, set(STREAM_FUNCTIONS)) == (
+        "deliver_webhooks", "TRIM_HORIZON", {"deliver_webhooks"})
+    seen = []
+
+    def handler(records, context):
+        seen.append((records, context.function_name))
+        return {"batchItemFailures": [{"itemIdentifier": "2"}]}
+
+    monkeypatch.setattr("chalicelib.services.webhooks.stream.deliver_records", handler)
+    records = [{"eventName": "INSERT", "dynamodb": {"SequenceNumber": "2", "ApproximateCreationDateTime": 0,
+                                                    "SizeBytes": 1, "StreamViewType": "NEW_IMAGE"}}]
+    context = type("Context", (), {"function_name": "leadvault-dev-deliver_webhooks"})()
+    answer = app_module.app.handler_map["deliver_webhooks"]({"Records": records}, context)
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "2"}]}
+    assert seen == [(records, "leadvault-dev-deliver_webhooks")]
 
 
 @pytest.mark.parametrize(("minutes", "expression"), [

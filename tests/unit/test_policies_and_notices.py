@@ -389,8 +389,8 @@ def test_a_lost_answer_to_a_settlement_counts_once(operator, tenant, people, mon
             real_commit(writes, counters)  # refused: the ledger record is no longer "claimed"
         raise ClientError({"Error": {"Code": "InternalServerError", "Message": "lost"}}, "TransactWriteItems")
 
+    published = publish(operator, tenant)  # published before: its own transaction is not the one under test
     monkeypatch.setattr(atomic, "commit", commit_and_lose_the_answer)
-    published = publish(operator, tenant)
     result = dispatch()
     assert result["sent"] == 3 and lost["n"] == 3
     assert len(policy_messages()) == 3

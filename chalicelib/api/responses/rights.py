@@ -60,6 +60,16 @@ class RequestState(View):
     status: RequestStatus
 
 
+class WebhookProof(View):
+    """One webhook told of an erasure (``lead.erased``), read from its delivery records when asked."""
+
+    webhook_id: str
+    events: int  # the erasure's lead.erased events
+    told: int  # deliveries stored for this webhook
+    acknowledged: int  # of them answered with a 2xx
+    status: Literal["acknowledged", "pending", "failed", "not_told"]
+
+
 class RequestView(View):
     request_id: str
     type: Literal["erasure", "access"]
@@ -68,6 +78,8 @@ class RequestView(View):
     completed_at: datetime | None
     receipt: dict[str, int] | None
     rejection_reason: str | SkipJsonSchema[None] = absent()
+    # To an admin, for an erasure that deleted leads: which webhooks were told and acknowledged.
+    webhooks: list[WebhookProof] | SkipJsonSchema[None] = absent()
 
 
 class Export(View):

@@ -7,7 +7,13 @@ leads: one call each) and then one write call per 25 items, whatever the batch h
   table's index by lead, so no timeline event is written for it;
 - the leads' ``last_contacted_at`` (and the retention clock) move forward through batch updates,
   25 leads a call, each conditional on the lead being unchanged since it was read.
-100 calls to 100 known leads: 5 batch writes (100 calls and the audit record) and 4 batch updates.
+100 calls to 100 known leads: 5 batch writes (100 calls, the audit record and one ``call.stored`` event
+for the upload) and 4 batch updates.
+
+The upload's ``call.stored`` names every call of it that is stored, now or by an earlier attempt, and goes
+last in the batch, so it lands only after its calls. Its id is fixed by the agent and those calls: a phone
+sending the upload again (after a batch that failed midway) writes that one event, whole, never a second;
+a resend of an upload that finished reads that its event is there and writes nothing.
 
 An upload is answered only once all of that holds. One that fails after its calls were written (the
 clocks' update throttled, say) answers 5xx; the phone sends it again, its calls are now duplicates, and
@@ -26,7 +32,7 @@ from pydantic import Field, StringConstraints, WithJsonSchema, field_validator
 
 from chalicelib import clock
 from chalicelib.errors import ValidationFailed
-from chalicelib.services import audit
+from chalicelib.services import audit, event_log
 from chalicelib.services.access.auth import Caller
 from chalicelib.services.field_work.shifts import shifts_between
 from chalicelib.services.leads.creation import new_lead_id, start_lead
@@ -35,6 +41,7 @@ from chalicelib.services.validation import StrictInput, parse_input
 from chalicelib.store import field_work, leads
 from chalicelib.store.atomic import Refused
 from chalicelib.store.changes import Changes
+from chalicelib.store.events import is_written
 from chalicelib.store.leads import Claim, Lead
 from chalicelib.vault.blind_index import blind_index
 from chalicelib.vault.envelope import SubjectKey
@@ -140,6 +147,7 @@ def upload_calls(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
     outcomes: dict[int, Outcome] = {}
     stored = field_work.stored_calls(tenant.tenant_id, agent_id, [batch.events[i].client_event_id for i in unique])
     pending: dict[int, Pending] = {}
+    seen: list[dict[str, str]] = []  # calls stored by an earlier attempt, for the upload's event
     contacts = Contacts()
     shifts = shifts_between(tenant, agent_id, min(starts), max(starts))
     for index in unique:
@@ -147,6 +155,7 @@ def upload_calls(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
         if event.client_event_id in stored:
             call = stored[event.client_event_id]
             outcomes[index] = Outcome(event.client_event_id, "duplicate", lead_id=call.lead_id)
+            seen.append({"call_id": event.client_event_id, "lead_id": str(call.lead_id)})
             contacts.saw(call.lead_id, call.started_at)  # an earlier attempt may have failed before the clocks
         elif not any(begin <= start < end for begin, end in shifts):
             outcomes[index] = Outcome(event.client_event_id, "ignored", reason="outside_shift")
@@ -157,9 +166,13 @@ def upload_calls(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
             else:
                 pending[index] = Pending(event, start, number)
     if pending:
-        settled, written = _store_settled(caller, tenant, pending, now)
+        settled, written = _store_settled(caller, tenant, pending, now, seen)
         outcomes.update(settled)
         contacts.merge(written)
+    elif seen:  # all stored before: an earlier attempt may have failed before its event landed
+        event = _call_event(tenant, agent_id, seen)
+        if not is_written(event.event_id):  # a read, so a resend of a finished upload writes nothing
+            Changes().put(event).commit()
     _move_contact_clocks(tenant, contacts)
     results = []
     for index, event in enumerate(batch.events):
@@ -190,21 +203,31 @@ def _becomes_lead(tenant: Tenant, event: CallEventInput) -> bool:
                                                         or event.status in UNKNOWN_BECOME_LEADS)
 
 
+def _call_event(tenant: Tenant, agent_id: str, calls: list[dict[str, str]]) -> Any:
+    """The upload's one ``call.stored``, its id fixed by the agent and the calls it names (see the module)."""
+    named = sorted(calls, key=lambda call: call["call_id"])
+    once_for = "#".join([agent_id, *(call["call_id"] for call in named)])
+    return event_log.build(tenant, "call.stored", {"agent_id": agent_id, "calls": named,
+                                                   "lead_ids": sorted({call["lead_id"] for call in named})},
+                           once_for=once_for)
+
+
 def _store_settled(
-    caller: Caller, tenant: Tenant, pending: dict[int, Pending], now: datetime
+    caller: Caller, tenant: Tenant, pending: dict[int, Pending], now: datetime, seen: list[dict[str, str]]
 ) -> tuple[dict[int, Outcome], Contacts]:
     for attempt in range(SETTLE_ATTEMPTS):
         try:
-            return _store(caller, tenant, pending, now)
+            return _store(caller, tenant, pending, now, seen)
         except _ClaimTaken:
             time.sleep(0.05 * 2**attempt)
     raise RuntimeError("numbers kept being claimed by concurrent requests")
 
 
 def _store(
-    caller: Caller, tenant: Tenant, pending: dict[int, Pending], now: datetime
+    caller: Caller, tenant: Tenant, pending: dict[int, Pending], now: datetime, seen: list[dict[str, str]]
 ) -> tuple[dict[int, Outcome], Contacts]:
-    """One attempt: find each number's lead, start leads for unknown callers, write calls in one batch.
+    """One attempt: find each number's lead, start leads for unknown callers, write calls in one batch
+    (with the upload's event, naming ``seen`` too: the calls an earlier attempt stored).
 
     Returns each call's outcome and the contacts the known leads' clocks must move by (leads this upload
     starts are written with their clocks set).
@@ -212,7 +235,7 @@ def _store(
     refs = {p.number: blind_index(tenant, "phone", p.number) for p in pending.values() if p.number}
     owners, claims = _known_owners(tenant.tenant_id, refs)
     starting, unknown = _callers_to_start(tenant, pending, owners)
-    changes = Changes()
+    calls: list[Any] = []
     _start_leads(tenant, starting, refs, claims, owners, now)
     agent_id = str(caller.agent_id)
     outcomes: dict[int, Outcome] = {}
@@ -223,7 +246,7 @@ def _store(
         if lead_id is None:
             outcomes[index] = Outcome(event.client_event_id, "ignored", reason="unknown_number")
             continue
-        changes.put(field_work.new_call(
+        calls.append(field_work.new_call(
             owners.keys[lead_id], agent_id, event.client_event_id, str(entry.number),
             direction=event.direction, status=event.status, started_at=entry.started_at,
             duration_s=event.duration_s, stored_at=now, expires_at=expiry(tenant, "calls", entry.started_at),
@@ -231,9 +254,14 @@ def _store(
         if lead_id in owners.known:
             contacts.saw(lead_id, entry.started_at)
         outcomes[index] = Outcome(event.client_event_id, "stored", lead_id=lead_id)
-    if any(outcome.status == "stored" for outcome in outcomes.values()):
-        changes.put(audit.build(tenant.tenant_id, caller.key_id, "calls.upload", None))
-    changes.commit()
+    stored = [{"call_id": outcome.client_event_id, "lead_id": str(outcome.lead_id)}
+              for outcome in outcomes.values() if outcome.status == "stored"]
+    if stored or seen:
+        # The event last: it lands only once every call before it has (the batch is written in order).
+        # Should the batch fail midway, the upload answers 5xx; the phone sends it again, finds the calls
+        # that landed as duplicates, and rewrites this same event naming them all.
+        Changes().put(*calls, audit.build(tenant.tenant_id, caller.key_id, "calls.upload", None) if stored else None,
+                      _call_event(tenant, agent_id, [*seen, *stored])).commit()
     return outcomes, contacts
 
 
@@ -288,7 +316,8 @@ def _start_leads(
                          last_contacted_at=contacted)
         try:
             writes = leads.creation_writes(new, {"phone": stale.lead_id if stale else None})
-            Changes().guard(*writes).commit_atomically()
+            created = event_log.build(tenant, "lead.created", {"lead_id": new.lead.lead_id, "source": "call"})
+            Changes().guard(*writes).put(created).commit_atomically()
         except Refused:
             raise _ClaimTaken() from None
         owners.of_number[number], owners.keys[new.lead.lead_id] = new.lead.lead_id, new.key

@@ -7,7 +7,8 @@ recorded answer, the request's budgets and its links' message budgets. A submiss
 ``Idempotency-Key`` claims its key first (one more write), so its retries replay its answer or
 wait for it (409 ``request_in_progress``) instead of racing it.
 Nothing of a new lead is ever half-written. A submission that matches an existing lead merges
-into it with optimistic locking (an update conditional on the lead's version, then one batch);
+into it with optimistic locking (one transaction: the update conditional on the lead's version, its
+events, claims, links, audit and answer, so a failed merge leaves nothing and may simply run again);
 its budgets are spent once before, outside the update, because a burst of one person's
 submissions all race for the same lead and a lost round should cost no counter writes.
 """
@@ -23,7 +24,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.errors import ConsentRequired, Minor, ValidationFailed
-from chalicelib.services import audit, idempotency
+from chalicelib.services import audit, event_log, idempotency
 from chalicelib.services.access import budgets
 from chalicelib.services.access.auth import Caller
 from chalicelib.services.access.budgets import Outgoing, Spender
@@ -265,7 +266,8 @@ def _create(
         new.lead.confirm_refs = {link.pk for link in links}
     answer = _answer(lead_id, "created", person, {})
     changes = Changes().guard(*leads.creation_writes(new, {kind: stale.get(kind) for kind in person.refs}))
-    changes.put(*events, *links, *_audit(submission.caller, "lead.create", lead_id))
+    changes.put(*events, *links, *_audit(submission.caller, "lead.create", lead_id),
+                event_log.build(tenant, "lead.created", {"lead_id": lead_id, "source": person.source}))
     if held:
         changes.put(idempotency.record(held, 201, answer, lead_id=lead_id))
     _send(tenant, lead_id, _commit(submission, tenant, person, changes, messages))
@@ -410,7 +412,8 @@ def _merge(
         old_ref = getattr(lead, f"{kind}_ref")
         if old_ref and old_ref != person.refs[kind]:
             changes.delete(leads.claim_removal(tenant_id, kind, old_ref))
-        changes.put(leads.claim_item(tenant_id, kind, person.refs[kind], lead.lead_id))
+        # Free, or still held by a dead lead's leftover claim: taken in the same transaction, only if so.
+        changes.guard(leads.claim_write(tenant_id, kind, person.refs[kind], lead.lead_id, dead.get(kind)))
     events = _consent_events(submission, person, lead_key, now, expires_at)
     links: list[Any] = []
     # The lead's own known addresses only: never one this submission merely asserts.
@@ -428,14 +431,21 @@ def _merge(
         info["possible_duplicate_of"] = sorted(other)
     if pending:
         info["pending_identifiers"] = sorted(pending)
-    if not leads.update(lead, update):
-        raise _Retry()
+    changes.guard(leads.update_write(lead, update))
     changes.put(timeline.new_event(lead_key, "submission", now, expires_at, info=info,
                                    sealed_values=person.values, actor_key_id=submission.caller.key_id))
-    changes.put(*events, *links, *_audit(submission.caller, "lead.merge", lead.lead_id))
+    changes.put(*events, *links, *_audit(submission.caller, "lead.merge", lead.lead_id),
+                event_log.build(tenant, "lead.merged", {"lead_id": lead.lead_id, "changed": info["changed"]}))
+    consents_before, consents_after = leads.consents_of(lead), update.consents or {}
+    turned = sorted(p for p in {*consents_before, *consents_after} if consents_before.get(p) != consents_after.get(p))
+    if turned:
+        changes.put(event_log.build(tenant, "consent.changed", {"lead_id": lead.lead_id, "purposes": turned}))
     if held:
         changes.put(idempotency.record(held, 200, answer, lead_id=lead.lead_id))
-    changes.commit()
+    try:
+        changes.commit_atomically()
+    except atomic.Refused:
+        raise _Retry() from None  # the lead or an identifier moved under us: read again
     spender = _spender(submission, tenant)
     _send(tenant, lead.lead_id, [message for message in messages if budgets.charge_message(
         spender, Outgoing(message.to[0], message.to[2], "confirmation"))])

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from chalicelib.runtime import HasTime
 from chalicelib.store import field_work, leads, timeline
+from chalicelib.store.events import Event
 from chalicelib.store.leads import Claim, Lead
 
 # The receipt's name for each kind of timeline event deleted. Calls are counted from the calls
@@ -53,6 +54,7 @@ def delete_lead_history(lead: Lead, has_time: HasTime) -> Counter[str] | None:
     return None if erased is None else erased + calls
 
 
-def delete_leads(removed: Sequence[Lead], claims: Sequence[Claim]) -> Counter[str]:
-    """Delete the given claims, the leads' idempotency records and links, then the leads themselves."""
-    return Counter(leads.delete(removed, claims))
+def delete_leads(removed: Sequence[Lead], claims: Sequence[Claim], events: Sequence[Event] = ()) -> Counter[str]:
+    """Delete the given claims, the leads' idempotency records and links, then the leads themselves with
+    their ``lead.erased`` events (one batch)."""
+    return Counter(leads.delete(removed, claims, events))

@@ -10,7 +10,7 @@ from pydantic import StringConstraints, field_validator, model_validator
 
 from chalicelib import clock
 from chalicelib.errors import NotFound, ValidationFailed, VersionExists
-from chalicelib.services import audit, idempotency
+from chalicelib.services import audit, event_log, idempotency
 from chalicelib.services.access.auth import Caller
 from chalicelib.services.pagination import decode_cursor, encode_cursor
 from chalicelib.services.policies.dispatch import count_audience
@@ -21,10 +21,10 @@ from chalicelib.store.policies import Policy
 
 PLATFORM = "platform"
 POLICY_ID = re.compile(r"^pol_[0-9a-f]{20}$")
-INBOX_POSITION = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z#pol_[0-9a-f]{20}")
+INBOX_POSITION = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z#(?:pol_[0-9a-f]{20}|whk_[0-9a-f]{32})")
 VERSION = r"^[\w.\-]{1,40}$"
-# Longer than an operator function's Lambda timeout (60 s).
-OPERATOR_LEASE = timedelta(seconds=70)
+# Longer than admin_publish_policy's Lambda timeout (300 s, .chalice/config.json).
+OPERATOR_LEASE = timedelta(seconds=310)
 
 
 class PublishInput(StrictInput):
@@ -69,8 +69,9 @@ def publish_policy(payload: object) -> dict[str, Any]:
     tenant = require_tenant(str(data.tenant_id)) if data.scope == "tenant" else None
     scope_key = tenant.tenant_id if tenant is not None else PLATFORM
     key = idempotency.natural_key(f"publish#{scope_key}#{data.version}", "admin_publish_policy", data.model_dump())
+    # Rerunnable: the version's id is fixed and it is stored only if absent, so a rerun finds it.
     _, answer = idempotency.run_once(key, lambda: (200, _publish(data, scope_key)), lease=OPERATOR_LEASE,
-                                     conflict=VersionExists())
+                                     conflict=VersionExists(), rerunnable=True)
     return answer
 
 
@@ -83,7 +84,14 @@ def _publish(data: PublishInput, scope_key: str) -> dict[str, Any]:
         policy_id, scope=data.scope, scope_key=scope_key, version=data.version, url=data.url,
         summary=data.summary, effective_at=clock.parse_timestamp(data.effective_at), created_at=clock.now(),
     )
-    policy = policies.publish(policy, count_audience(policy))
+    # A tenant's version is reported to that tenant's systems, in the transaction that stores it; a platform
+    # version concerns every tenant and no one tenant's event log.
+    published = event_log.build(scope_key, "policy.published", {
+        "policy_id": policy_id, "version": data.version, "scope": data.scope}) if scope_key != PLATFORM else None
+    stored = policies.publish(policy, count_audience(policy), published)
+    if (stored.url, stored.summary, stored.effective_at) != (policy.url, policy.summary, policy.effective_at):
+        raise VersionExists()  # published long ago (its claim has expired) with another text
+    policy = stored
     if scope_key != PLATFORM:
         audit.record(scope_key, audit.OPERATOR, "policy.publish", policy.policy_id)
     return {"policy_id": policy.policy_id, "recipients": int(policy.recipients)}

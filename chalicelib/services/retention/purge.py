@@ -15,6 +15,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.runtime import HasTime, time_left
+from chalicelib.services import event_log
 from chalicelib.services.leads.removal import delete_lead_history
 from chalicelib.services.retention.notices import send_retention_notice
 from chalicelib.services.tenants.tenancy import Tenant, require_tenant, retention_days
@@ -63,7 +64,9 @@ def purge_lead(lead: Lead, now: datetime, has_time: HasTime) -> Counter[str] | N
     erased = delete_lead_history(lead, has_time)
     if erased is None:
         return None
-    erased.update(leads.delete([lead], leads.own_claims([lead])))
+    # Its ``lead.erased`` goes in the batch that deletes it, its id fixed by the lead (a rerun rewrites it).
+    erased.update(leads.delete([lead], leads.own_claims([lead]), [event_log.build(
+        lead.tenant_id, "lead.erased", {"lead_id": lead.lead_id, "reason": "retention"}, once_for=lead.lead_id)]))
     return erased
 
 

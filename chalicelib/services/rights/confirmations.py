@@ -18,7 +18,7 @@ from typing import Any, Literal
 from chalicelib import clock, notify
 from chalicelib.config import get_settings
 from chalicelib.errors import IdentifierTaken, NotFound
-from chalicelib.services import audit
+from chalicelib.services import audit, event_log
 from chalicelib.services.access.auth import Caller
 from chalicelib.services.leads.reading import lead_view, visible_lead
 from chalicelib.services.rights import one_time
@@ -176,7 +176,8 @@ def _confirm_marketing(tenant: Tenant, owner: str, target: dict[str, Any], sourc
     grants = {purpose: True for purpose in target["purposes"] if purpose in MARKETING}
     info = {"grants": grants, "policy_version": target.get("policy_version"), "source": "double_opt_in",
             "confirms": target.get("consent_event"), "ip_prefix": truncate_ip(source_ip)}
-    save(consents.new_entry(tenant.tenant_id, owner, now, expiry(tenant, "consents", now), info))
+    save(consents.new_entry(tenant.tenant_id, owner, now, expiry(tenant, "consents", now), info),
+         event_log.consent_changed(tenant, owner, list(grants), "double_opt_in") if grants else None)
     if consents.subject_of(owner) is not None:
         return
     person = locate_owner(tenant.tenant_id, owner)

@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field, StringConstraints
 
 from chalicelib import clock
 from chalicelib.errors import ValidationFailed
-from chalicelib.services import audit
+from chalicelib.services import audit, event_log
 from chalicelib.services.access import budgets
 from chalicelib.services.access.auth import Caller
 from chalicelib.services.access.budgets import Outgoing, Spender
@@ -86,6 +86,8 @@ def append(
         events.append(consents.new_entry(tenant.tenant_id, owner, now, expires_at, {"grants": grants, **base},
                                          actor_key_id=actor_key_id))
     items: list[Any] = list(events)
+    if grants:  # in the ledger entry's batch (retried until every item lands); a pending grant changes nothing yet
+        items.append(event_log.consent_changed(tenant, owner, list(grants), source))  # None without a lead
     text, link = None, None
     if pending_purposes:
         info = {"grants": dict.fromkeys(pending_purposes, True), **base, "pending": True}

@@ -9,13 +9,14 @@ The suppression list is written first, so a submission racing the erasure never 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Literal
+from typing import Any, Literal
 
 from chalicelib import clock
 from chalicelib.runtime import HasTime
+from chalicelib.services import event_log
 from chalicelib.services.leads.removal import delete_calls, delete_events, delete_leads
 from chalicelib.services.rights.locate import find_person
-from chalicelib.store import consents, leads, privacy
+from chalicelib.store import consents, events, leads, privacy, webhooks
 from chalicelib.store.privacy import PrivacyRequest
 
 # Where a run leaves an erasure: refused by a legal hold, cut short by the deadline, or done.
@@ -78,9 +79,53 @@ def _delete(request: PrivacyRequest, has_time: HasTime) -> bool:
     removed = list(leads.many(lead_ids).values())
     # Only claims still naming an erased lead: a submission racing the erasure may own one by now.
     claims = [claim for claim in leads.look_up(request.tenant_id, refs).claims.values() if claim.lead_id in lead_ids]
-    delete_leads(removed, claims)
-    privacy.set_phase(request, "notify")
+    # Each lead's ``lead.erased`` goes in the batch that deletes it; its id is fixed by the lead, so a rerun
+    # of this step (cut short after the batch) writes the same event again, never a second one.
+    erased = [event_log.build(request.tenant_id, "lead.erased", {
+        "lead_id": lead.lead_id, "reason": "erasure"}, once_for=lead.lead_id) for lead in removed]
+    delete_leads(removed, claims, erased)
+    # The events' ids stay on the request; each is fixed by its lead, so a rerun that finds the leads gone
+    # already (cut short after the batch) names the same events.
+    privacy.set_phase(request, "notify", erased_events=[
+        events.event_id_for(request.tenant_id, "lead.erased", lead_id) for lead_id in lead_ids])
     return True
+
+
+def propagation(request: PrivacyRequest) -> list[dict[str, Any]] | None:
+    """What LeadVault can prove it told the tenant's other systems: per webhook subscribed to ``lead.erased``
+    when the erasure ran, how many of the erasure's events it was sent and acknowledged (a 2xx).
+
+    Read from the delivery records when asked, since delivery follows the erasure on the event log's stream:
+    ``pending`` means some event is not acknowledged yet and still being retried (or not yet picked up from
+    the stream), ``acknowledged`` that every one was, ``failed`` that some delivery ran out of retries (or its
+    webhook was disabled), ``not_told`` that the webhook was disabled when the events came. A webhook deleted
+    since is not listed: its deliveries stay in the table until they expire, but its subscription is gone.
+    None for anything but an erasure that deleted leads.
+    """
+    event_ids = privacy.erased_events_of(request)
+    if request.type != "erasure" or not event_ids:
+        return None
+    cutoff = request.completed_at or clock.now()
+    proof = []
+    for subscription in webhooks.of_tenant(request.tenant_id):
+        found = webhooks.deliveries_of(subscription.webhook_id, event_ids)
+        if not found and ("lead.erased" not in subscription.event_types or subscription.created_at > cutoff):
+            continue  # not subscribed when the erasure ran
+        # Acknowledged once (``delivered_at``) stays acknowledged, whatever a later redelivery answered.
+        acked = [delivery for delivery in found if delivery.status == "delivered" or delivery.delivered_at]
+        acknowledged = len(acked)
+        if acknowledged == len(event_ids):
+            status = "acknowledged"
+        elif any(delivery.status == "failed" and delivery.next_attempt_at is None and not delivery.delivered_at
+                 for delivery in found):
+            status = "failed"
+        elif subscription.status != "active":
+            status = "failed" if found else "not_told"
+        else:
+            status = "pending"
+        proof.append({"webhook_id": subscription.webhook_id, "events": len(event_ids), "told": len(found),
+                      "acknowledged": acknowledged, "status": status})
+    return proof
 
 
 def _count(request: PrivacyRequest, erased: Counter[str]) -> None:

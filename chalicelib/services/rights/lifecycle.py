@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chalicelib import clock
+from chalicelib.services import event_log
 from chalicelib.services.rights.messages import send_outcome
 from chalicelib.services.tenants.tenancy import Tenant
 from chalicelib.store import privacy
@@ -38,5 +39,9 @@ def close(tenant: Tenant, request: PrivacyRequest, status: str, notify: bool, ke
     to = privacy.open_identifier(request) if notify else None  # None: already shredded (key gone)
     if to:
         send_outcome(tenant, request, status, to)
-    privacy.close(request, status, clock.now())
+    # A completed request's event is written in one transaction with its final status.
+    completed = event_log.build(tenant, "privacy.request_completed", {
+        "request_id": request.request_id, "request_type": request.type, "receipt": privacy.receipt_of(request),
+    }) if status == "completed" else None
+    privacy.close(request, status, clock.now(), completed)
     return keep_request_key or privacy.shred_key(request)

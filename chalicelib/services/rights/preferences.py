@@ -18,6 +18,7 @@ from pydantic import Field
 from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.errors import NotFound, Unauthorized, ValidationFailed
+from chalicelib.services import event_log
 from chalicelib.services.rights.ledger import current_state
 from chalicelib.services.rights.people import Located, locate_owner
 from chalicelib.services.rights.purposes import MARKETING, Purpose, consent_summary
@@ -119,7 +120,8 @@ def set_preferences(body: dict[str, Any], source_ip: str | None) -> dict[str, An
         raise ValidationFailed(details=[{"field": "grants", "problem": "only marketing choices change here"}])
     now = clock.now()
     info = {"grants": grants, "source": "preferences_link", "ip_prefix": truncate_ip(source_ip)}
-    save(consents.new_entry(tenant.tenant_id, owner, now, expiry(tenant, "consents", now), info))
+    save(consents.new_entry(tenant.tenant_id, owner, now, expiry(tenant, "consents", now), info),
+         event_log.consent_changed(tenant, owner, list(grants), "preferences_link"))
     person = locate_owner(tenant.tenant_id, owner)
     if person.lead is not None:
         leads.set_consents(person.lead, lambda current: consent_summary(current, grants, person.suppressed))

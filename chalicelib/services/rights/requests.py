@@ -30,7 +30,7 @@ from chalicelib.services import audit
 from chalicelib.services.access import budgets
 from chalicelib.services.access.auth import Caller
 from chalicelib.services.access.budgets import Outgoing, Spender
-from chalicelib.services.rights import exports, lifecycle
+from chalicelib.services.rights import erasure, exports, lifecycle
 from chalicelib.services.rights.messages import send_code
 from chalicelib.services.rights.people import identify
 from chalicelib.services.rights.purposes import CHANNEL_OF
@@ -158,7 +158,14 @@ def request_view(request: PrivacyRequest) -> dict[str, Any]:
 
 
 def get_request(caller: Caller, request_id: str) -> dict[str, Any]:
-    return request_view(visible_request(caller, request_id))
+    """The request; to an admin, an erasure's proof of propagation too (which of the tenant's webhooks were
+    told and acknowledged: the tenant's own set-up, not the person's business)."""
+    request = visible_request(caller, request_id)
+    view = request_view(request)
+    told = erasure.propagation(request) if caller.role == "admin" else None
+    if told is not None:
+        view["webhooks"] = told
+    return view
 
 
 def get_export(caller: Caller, request_id: str, download_token: str | None = None) -> dict[str, Any]:

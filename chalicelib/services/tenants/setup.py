@@ -11,6 +11,7 @@ from chalicelib import clock
 from chalicelib.errors import InternalError
 from chalicelib.services import audit
 from chalicelib.services.leads.identifiers import is_region, normalise_phone
+from chalicelib.services.rights.grievances import officer
 from chalicelib.services.tenants.tenancy import DEFAULT_RETENTION_DAYS
 from chalicelib.services.validation import StrictInput, parse_input
 from chalicelib.store import tenants
@@ -27,6 +28,8 @@ class CreateTenantInput(StrictInput):
     lawful_basis: Literal["consent", "legitimate_interest"] = "consent"
     max_shift_hours: Annotated[int, Field(ge=1, le=24)] = 12
     privacy_due_days: Annotated[int, Field(ge=1, le=90)] = 30
+    grievance_officer: officer.OfficerInput | None = None
+    grievance_due_days: officer.DueDays = officer.DEFAULT_DUE_DAYS
 
     @field_validator("default_region")
     @classmethod
@@ -62,5 +65,8 @@ def create_tenant(payload: object) -> dict[str, str]:
     )
     if tenant is None:  # 64 random bits taken already: never expected, never overwritten
         raise InternalError()
+    if data.grievance_officer is not None or data.grievance_due_days != officer.DEFAULT_DUE_DAYS:
+        # A second write to the same item: without it the tenant is valid still (no officer, 90 days).
+        officer.configure(tenant, data.grievance_officer, data.grievance_due_days)
     audit.record(tenant, audit.OPERATOR, "tenant.create", tenant_id)
     return {"tenant_id": tenant_id}

@@ -40,7 +40,7 @@ class IdempotencyRecord(LeadVaultModel):
     class Meta(LeadVaultModel.Meta):
         pass
 
-    # "<tenant_id>#idem#<key_id>#<sha256 of the client's Idempotency-Key>", or "policyver#<scope>#<version>"
+    # "<tenant_id>#idem#<key_id>#<sha256 of the client's Idempotency-Key>", or "publish#<scope>#<version>"
     pk = UnicodeAttribute(hash_key=True)
     # HMAC of the canonical body under the tenant's secret (bodies hold personal data).
     body_digest = UnicodeAttribute(null=True)

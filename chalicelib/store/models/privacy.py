@@ -61,6 +61,9 @@ class PrivacyRequestRecord(LeadVaultModel):
     # "<kind>:<blind index>" of every identifier of the person, kept only while the work runs.
     person_refs = ListAttribute(of=UnicodeAttribute, default=list)
     receipt = MapAttribute(default=dict)
+    # An erasure's ``lead.erased`` event ids (hashes, no personal data): kept with the receipt, so the
+    # receipt can show which webhooks were told and whether they acknowledged.
+    erased_events = ListAttribute(of=UnicodeAttribute, null=True)
     rejection_reason = UnicodeAttribute(null=True)
     work_pk = UnicodeAttribute(null=True)
     work_sk = UnicodeAttribute(null=True)

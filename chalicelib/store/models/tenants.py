@@ -38,6 +38,11 @@ class TenantRecord(LeadVaultModel):
     max_shift_hours = NumberAttribute(default=12)
     # Days within which privacy requests must be answered.
     privacy_due_days = NumberAttribute(default=30)
+    # The grievance officer people complain to: {"name", "channel": email|sms, "contact"}. A business
+    # contact the tenant publishes (on the portal, in every grievance message), not a person's data we hold.
+    grievance_officer = MapAttribute(null=True)
+    # Days within which grievances must be answered.
+    grievance_due_days = NumberAttribute(default=90)
     # Overrides of the public budgets (chalicelib.services.access.budgets.DEFAULT_BUDGETS), by name.
     budgets = MapAttribute(null=True)
     # Set when lead retention changed: the next purge re-dates the tenant's leads, resuming from
