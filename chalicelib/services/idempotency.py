@@ -92,8 +92,14 @@ def claim(key: IdempotencyKey, lease: timedelta = LEASE, conflict: LeadVaultErro
     and :class:`RequestInProgress` while another attempt of this request holds it.
     """
     owner, now = secrets.token_hex(12), clock.now()
-    holder = idempotency.claim(key.pk, body_digest=key.digest, owner=owner, now=now, lease_until=now + lease,
-                           expires_at=now + timedelta(hours=KEEP_HOURS))
+    try:
+        holder = idempotency.claim(key.pk, body_digest=key.digest, owner=owner, now=now, lease_until=now + lease,
+                                   expires_at=now + timedelta(hours=KEEP_HOURS))
+    except Exception:
+        # The claim may have applied with every answer lost: give it back, or the client's retries would
+        # wait out its lease for a request that is not running.
+        release(Held(key, owner))
+        raise
     if holder is None:
         return Held(key, owner)
     if holder.body_digest != key.digest:

@@ -217,3 +217,20 @@ def test_a_version_published_long_ago_with_another_text_is_refused(operator, ten
     other = operator("admin_publish_policy", {**payload, "summary": "Something else."})
     assert other["error"]["code"] == "version_exists"
     assert operator("admin_publish_policy", payload) == first
+
+
+def test_a_claim_that_applied_but_then_failed_is_given_back(client, widget, monkeypatch):
+    from pynamodb.exceptions import PutError
+
+    original = IdempotencyRecord.save
+
+    def applied_then_failed(self, *args, **kwargs):
+        original(self, *args, **kwargs)  # it applied; every answer after that was lost
+        raise PutError("lost", cause=RuntimeError("InternalServerError"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(IdempotencyRecord, "save", applied_then_failed)
+        assert give(client, widget, CONSENT, "lost-claim").status_code == 500
+    # Not left holding the key for its lease: the client's retry is done at once.
+    assert give(client, widget, CONSENT, "lost-claim").status_code == 201
+    assert consent_entries() == 1
