@@ -127,18 +127,14 @@ def chaos_session_tables() -> dict[str, str]:
 @pytest.fixture
 def tables(proxy, monkeypatch, chaos_session_tables, session_table_prefix) -> dict[str, str]:
     """Every table, empty, made through the proxy with injection off; the app is pointed at the proxy."""
-    from chalicelib.store.schema import create_tables
-    from tests.support.tables import empty_tables
+    from tests.support.tables import ready_tables
 
     assert os.environ["LEADVAULT_TABLE_PREFIX"] == session_table_prefix, \
         "name tables as an argument of the test or of its fixtures: test_environment picks the prefix from that"
     monkeypatch.setenv("DYNAMODB_ENDPOINT_URL", proxy.endpoint)
     monkeypatch.setenv("LEADVAULT_SEND_RATE", "0")
     with proxy.quiet():
-        if not chaos_session_tables or empty_tables(chaos_session_tables):
-            for name, state in create_tables().items():
-                chaos_session_tables.setdefault(name, state)
-    return dict(chaos_session_tables)
+        return ready_tables(chaos_session_tables)
 
 
 @pytest.fixture

@@ -20,16 +20,12 @@ def session_tables() -> dict[str, str]:
 @pytest.fixture
 def tables(dynamodb_local, monkeypatch, session_tables, session_table_prefix) -> dict[str, str]:
     """Every table, empty, on the real engine: made once in the session, emptied before each test since."""
-    from chalicelib.store.schema import create_tables
-    from tests.support.tables import empty_tables
+    from tests.support.tables import ready_tables
 
     assert os.environ["LEADVAULT_TABLE_PREFIX"] == session_table_prefix, \
         "name tables as an argument of the test or of its fixtures: test_environment picks the prefix from that"
     monkeypatch.setenv("DYNAMODB_ENDPOINT_URL", dynamodb_local.endpoint)
-    if not session_tables or empty_tables(session_tables):
-        for name, state in create_tables().items():
-            session_tables.setdefault(name, state)
-    return dict(session_tables)
+    return ready_tables(session_tables)
 
 
 @pytest.fixture

@@ -67,6 +67,17 @@ def key_attributes(client: Any, name: str) -> list[str]:
     return _KEYS[cache_key]
 
 
+def ready_tables(made: dict[str, str]) -> dict[str, str]:
+    """The session's tables on DynamoDB Local, every one empty: made on first use (or when one went
+    missing), emptied since. ``made`` is the session's record of what making each did."""
+    from chalicelib.store.schema import create_tables
+
+    if not made or empty_tables(made):
+        for name, state in create_tables().items():
+            made.setdefault(name, state)
+    return dict(made)
+
+
 def empty_tables(names: Collection[str]) -> set[str]:
     """Delete every item of the named tables and every other table; return the named ones missing.
 
