@@ -11,8 +11,9 @@ DEPLOYED_STAGES := dev prod
 .PHONY: run test unit integration e2e fuzz browser screenshots lint bench deps check-tools browser-deps clean package lint-deploy \
 	chaos
 
+# Options go through ARGS: make run ARGS="--port 8010 --ddb-port 8011" (all of them: make run ARGS=--help).
 run: deps
-	$(PY) -m devtools.run_local
+	$(PY) -m devtools.run_local $(ARGS)
 
 test: deps browser-deps lint lint-deploy
 	$(PY) -m pytest

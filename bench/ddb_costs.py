@@ -10,6 +10,7 @@ from typing import Any
 
 from bench.ddb_meter import install, metered
 from bench.report import figure
+from bench.tenants import publish_policy
 from devtools.dynamodb_local import DynamoDBLocal, free_port
 
 
@@ -46,6 +47,7 @@ def _operations() -> None:
     install()
     create_tables()
     tenant = invoke_operator("admin_create_tenant", {"name": "Bench", "default_region": "IN"}, LocalContext("b"))
+    publish_policy(tenant["tenant_id"], "2026-11")  # the version the bench's consents name
     payload = {"tenant_id": tenant["tenant_id"], "role": "admin"}
     invoke_operator("admin_issue_api_key", payload, LocalContext("warm-up"))
     key = measure("issue_api_key", lambda: invoke_operator("admin_issue_api_key", payload, LocalContext("b")))
@@ -65,6 +67,8 @@ def _operations() -> None:
                                 LocalContext("b"))
         call_batch_costs(client, agent, bare_put_s)
         event_costs(client, widget, key, agent)
+        report_costs(client, key, agent)
+        lead_list_costs(client, key)
 
 
 def cors_costs(client: Any, payload: dict[str, str]) -> None:
@@ -269,3 +273,72 @@ def event_costs(client: Any, widget: dict[str, str], admin: dict[str, str], agen
             writes[events_on] = _split(meter)[0] + meter.operations["BatchExecuteStatement"]
         figure("event_extra_write_calls", writes[True] - writes[False], operation=kind, with_event=writes[True],
                meaning="write calls the event log adds to the change (target 0: same transaction or batch)")
+
+
+def lead_list_costs(client: Any, admin: dict[str, str]) -> None:
+    """A page of the staff lead list (unfiltered, with a filter that keeps a few, with one that keeps none), a
+    search by phone, and a CSV export answer, over the tenant's 200-odd leads: DynamoDB calls and read units
+    (each also writes its audit record), and how many items the list's Queries read for what they returned
+    (filters run inside the Query, so a selective one reads more than it returns; reads are bounded per page)."""
+    import json
+
+    from chalicelib import invocation
+    from chalicelib.services.access.auth import authenticate
+    from chalicelib.services.leads import listing
+
+    headers = {"Authorization": f"Bearer {admin['api_key']}"}
+    for name, query in (("unfiltered", ""), ("filtered", "stage=new&source=web&created_from=2020-01-01"),
+                        ("filtered_none", "source=nowhere")):
+        answer = measure(f"lead_list_{name}", lambda query=query: client.http.get(
+            f"/v1/leads?limit=50&{query}", headers=headers))
+        assert answer.status_code == 200, answer.body
+        params = dict(part.split("=") for part in query.split("&") if part)
+        with invocation.invocation():
+            caller = authenticate(headers["Authorization"])
+            found, _cursor, read = listing.page(caller, listing.parse_search(caller, params), 50, None)
+        figure("lead_list_items_read", read, operation=f"lead_list_{name}", returned=len(found))
+    answer = measure("lead_search", lambda: client.http.post(
+        "/v1/leads/search", headers={**headers, "Content-Type": "application/json"},
+        body=json.dumps({"q": LEAD["phone"]})))
+    assert answer.status_code == 200 and len(answer.json_body["items"]) == 1, answer.body
+    answer = measure("lead_export_page", lambda: client.http.get("/v1/leads/export", headers=headers))
+    assert answer.status_code == 200, answer.body
+    figure("lead_export_rows", answer.body.decode().count("\r\n") - 1, operation="lead_export_page")
+
+
+def report_costs(client: Any, admin: dict[str, str], agent: dict[str, str]) -> None:
+    """One page of each admin report (DynamoDB calls and read units; every page also writes its audit record
+    where the route audits), and what the daily field-work counts add to a call upload: the same upload with
+    the counts and with them turned off (target: one conditional update per agent and day the upload touches).
+    The tenant holds the 200 leads of ``lead_throughput``; the agent's shift is open since ``call_batch_costs``."""
+    import json
+    from contextlib import nullcontext
+    from datetime import timedelta
+    from unittest import mock
+
+    from chalicelib.clock import iso, now
+
+    headers = {"Authorization": f"Bearer {admin['api_key']}"}
+    for name, path in (("privacy_requests", "/v1/privacy-requests"), ("policies", "/v1/policies"),
+                       ("retention", "/v1/reports/retention"), ("calls", "/v1/reports/calls"),
+                       ("calls_31_days", f"/v1/reports/calls?from={now() - timedelta(days=30):%Y-%m-%d}"
+                                         f"&to={now():%Y-%m-%d}"),
+                       ("audit", "/v1/audit"), ("audit_filtered", "/v1/audit?action=lead.read")):
+        answer = measure(f"report_{name}", lambda path=path: client.http.get(path, headers=headers))
+        assert answer.status_code == 200, (name, answer.body)
+    agent_headers = {"Authorization": f"Bearer {agent['api_key']}", "Content-Type": "application/json"}
+    costs = {}
+    for counted in (True, False):
+        label = "on" if counted else "off"
+        events = [{"client_event_id": f"count-bench-{label}-{m}", "number": f"+91 98451 {m:05d}",
+                   "direction": "outgoing", "status": "answered", "started_at": iso(now()), "duration_s": 30}
+                  for m in range(2)]
+        off = nullcontext() if counted else mock.patch("chalicelib.store.field_work.add_to_day",
+                                                       lambda *a, **k: False)
+        with off, metered() as meter:
+            answer = client.http.post("/v1/calls", headers=agent_headers, body=json.dumps({"events": events}))
+        assert answer.status_code == 200, answer.body
+        costs[counted] = (_split(meter)[0] + meter.operations["BatchExecuteStatement"], meter.wcu)
+    figure("daily_count_extra_write_calls", costs[True][0] - costs[False][0], operation="call_upload",
+           meaning="write calls the daily field-work counts add to an upload (target 1 per agent and day)")
+    figure("daily_count_extra_wcu", round(costs[True][1] - costs[False][1], 2), operation="call_upload")

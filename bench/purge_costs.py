@@ -10,6 +10,7 @@ import time
 
 from bench.ddb_meter import install, metered
 from bench.report import figure
+from bench.tenants import publish_policy
 from devtools.dynamodb_local import DynamoDBLocal, free_port
 
 EXPIRED = 1_000
@@ -62,6 +63,7 @@ def _measure(live: int) -> None:
     install()
     create_tables()
     tenant = invoke_operator("admin_create_tenant", {"name": "Purge", "default_region": "IN"}, LocalContext("b"))
+    publish_policy(tenant["tenant_id"], "1")
     admin = invoke_operator("admin_issue_api_key", {"tenant_id": tenant["tenant_id"], "role": "admin"},
                             LocalContext("b"))
     headers = {"Authorization": f"Bearer {admin['api_key']}", "Content-Type": "application/json"}
@@ -69,7 +71,8 @@ def _measure(live: int) -> None:
         for n in range(EXPIRED):
             body = {"name": "Old Lead", "phone": f"+91 98452 {n:05d}", "email": f"old{n}@example.org",
                     "consent": {"purposes": ["contact"], "policy_version": "1"}}
-            client.http.post("/v1/leads", headers=headers, body=json.dumps(body))
+            answer = client.http.post("/v1/leads", headers=headers, body=json.dumps(body))
+            assert answer.status_code == 201, answer.body  # a refused lead would leave nothing to purge
     started = time.perf_counter()
     _fill_live(tenant["tenant_id"], live)
     fill_s = time.perf_counter() - started

@@ -23,6 +23,7 @@ from typing import Any
 
 from bench.ddb_meter import install, metered
 from bench.report import figure
+from bench.tenants import publish_policy
 from devtools.dynamodb_local import DynamoDBLocal, free_port
 
 EVENTS = 100  # one Lambda batch: the trigger's batch_size (app.py)
@@ -107,6 +108,7 @@ def _measure(events: int) -> None:
         for count, size in cases:
             tenant = invoke_operator("admin_create_tenant", {"name": f"Hooks {count} {size}", "default_region": "IN"},
                                      LocalContext("b"))["tenant_id"]
+            publish_policy(tenant, "2026-11")
             invoke_operator("admin_set_budgets", {"tenant_id": tenant, "budgets": {
                 "leads_per_client_hour": 100_000, "leads_per_key_hour": 100_000}}, LocalContext("b"))
             keys = {role: invoke_operator("admin_issue_api_key", {"tenant_id": tenant, "role": role},

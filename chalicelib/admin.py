@@ -25,6 +25,7 @@ OPERATOR_FUNCTIONS: dict[str, str] = {
     "admin_policy_status": "chalicelib.services.policies.publishing:policy_status",
     "admin_set_budgets": "chalicelib.services.access.budgets:set_budgets",
     "admin_set_grievance_officer": "chalicelib.services.rights.grievances.officer:set_grievance_officer",
+    "admin_set_tenant_identity": "chalicelib.services.tenants.identity:set_tenant_identity",
 }
 
 admin = Blueprint(__name__)

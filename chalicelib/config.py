@@ -13,6 +13,9 @@ from pathlib import Path
 CLOCK_OVERRIDE_STAGES = frozenset({"local", "test"})
 CLOUD_STAGES = frozenset({"dev", "prod"})
 EMAIL_BACKENDS = frozenset({"ses", "smtp", "outbox"})
+# Where `make run` serves DynamoDB Local by default: the `local` stage's endpoint when none is set, so the
+# operator CLI in another shell reaches the local run without any export (other stages: unset means AWS).
+LOCAL_DYNAMODB_ENDPOINT = "http://127.0.0.1:8001"
 
 
 class ConfigError(RuntimeError):
@@ -45,6 +48,12 @@ class Settings:
     def uses_kms(self) -> bool:
         return bool(self.kms_key_id)
 
+    @property
+    def backup_days(self) -> int:
+        """Days the tables' point-in-time recovery keeps a deleted (shredded) key restorable: what erasure
+        messages promise. The deployed stages' ``recovery_days`` (deploy/stages.py); a test holds them equal."""
+        return 35 if self.stage == "prod" else 7
+
 
 def get_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
     """Build the settings from the environment as it is now."""
@@ -60,7 +69,8 @@ def get_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> Se
     return Settings(
         stage=stage,
         table_prefix=env.get("LEADVAULT_TABLE_PREFIX", f"leadvault-{stage}-"),
-        dynamodb_endpoint_url=env.get("DYNAMODB_ENDPOINT_URL") or None,
+        dynamodb_endpoint_url=env.get("DYNAMODB_ENDPOINT_URL") or (LOCAL_DYNAMODB_ENDPOINT if stage == "local"
+                                                                    else None),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         kms_key_id=kms_key_id,
         master_key_file=Path(env.get("LEADVAULT_MASTER_KEY_FILE", str(data_dir / "master.key"))),

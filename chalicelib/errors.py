@@ -185,6 +185,13 @@ class AlreadyExpired(Conflict):
     default_message = "The lead has already expired."
 
 
+class UnknownPolicyVersion(LeadVaultError):
+    """Consent is given to a policy the person could read: a version the tenant (or the platform) published."""
+
+    code = "unknown_policy_version"
+    default_message = "The consent names a policy version that was never published."
+
+
 # --- rights (privacy requests, exports, confirmations) -------------------------------------
 
 class InvalidCode(LeadVaultError):
@@ -210,6 +217,20 @@ class DownloadTokenRequired(Forbidden):
 class ExportExpired(Gone):
     code = "export_expired"
     default_message = "The export has expired."
+
+
+class ExportNotReady(NotFound):
+    """409: an access request's export asked for before the request is done; ``Retry-After`` says when to ask
+    again. A "not found yet": a path that must not tell whether an export exists (the keyless download
+    link) catches it as the ``NotFound`` it is there."""
+
+    status = 409
+    code = "export_not_ready"
+    default_message = "The export is not ready yet; try again in a minute."
+
+    def __init__(self, message: str | None = None, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class IdentifierTaken(Conflict):

@@ -43,12 +43,13 @@ ACCESS: dict[str, Access] = {
             "api_keys": ("BatchGetItem",),
             # privacy requests mint, open and (when locked) shred their own key
             "person_keys": ("GetItem", "PutItem", "DeleteItem"),
-            "audit_log": ("PutItem", "BatchWriteItem"),
+            "audit_log": ("PutItem", "BatchWriteItem", "Query"),  # Query: GET /v1/audit, a day's shards
             # intake (a new lead or a merge is one transaction: PutItem/UpdateItem per item), reads,
             # patches, calls (new leads, clocks moved by PartiQL)
             "leads": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "BatchWriteItem", "PartiQLUpdate"),
             "leads/by_tenant": ("Query",),
-            "leads/by_agent": ("Query",),
+            "leads/by_activity": ("Query",),  # staff lists and the CSV export, newest activity first
+            "leads/by_agent_activity": ("Query",),
             # claims (a proven identifier releases the one it replaces), idempotency records, budget
             # counters, one-time links, suppression look-ups
             "unique_keys": ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"),
@@ -58,9 +59,14 @@ ACCESS: dict[str, Access] = {
             "calls/by_time": ("Query",),
             "calls/by_lead": ("Query",),  # a lead's timeline shows its calls
             "privacy_requests": ("GetItem", "PutItem", "UpdateItem", "BatchGetItem"),  # BatchGetItem: export parts
+            "privacy_requests/tenant_requests": ("Query",),  # the admins' list
+            # field work counted by day: added to by uploads and shifts (conditional ADD), read by the calls report
+            "field_work_days": ("UpdateItem", "Query"),
             # grievances: raised (PutItem), verified, answered (conditional UpdateItem, read back on a refusal)
             "grievances": ("GetItem", "PutItem", "UpdateItem"),
             "grievances/queue": ("Query",),
+            # BatchGetItem: intake reads a consent's policy version with the identity claims (published or not)
+            "policies": ("BatchGetItem",),
             "policies/by_scope": ("Query",),
             "inbox": ("Query", "UpdateItem"),
             # webhooks: a tenant's subscriptions (Query), made, rotated and deleted in transactions with their
@@ -93,6 +99,7 @@ ACCESS: dict[str, Access] = {
     "admin_set_retention": Access(tables={"tenants": ("GetItem", "UpdateItem"), **_AUDIT}),
     "admin_set_budgets": Access(tables={"tenants": ("GetItem", "UpdateItem"), **_AUDIT}),
     "admin_set_grievance_officer": Access(tables={"tenants": ("GetItem", "UpdateItem"), **_AUDIT}),
+    "admin_set_tenant_identity": Access(tables={"tenants": ("GetItem", "UpdateItem"), **_AUDIT}),
     "admin_legal_hold": Access(tables={**_TENANT, "leads": ("GetItem", "UpdateItem"), **_AUDIT}),
     "admin_publish_policy": Access(
         tables={

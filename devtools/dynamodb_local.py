@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,13 @@ def find_jar() -> Path:
     return jars[-1]
 
 
+def _terminate_with_parent() -> None:
+    """In the child, before Java starts: ask Linux for SIGTERM when the parent goes (PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -54,11 +63,17 @@ def free_port() -> int:
 
 @dataclass
 class DynamoDBLocal:
-    """One DynamoDB Local process; ``data_dir=None`` keeps everything in memory."""
+    """One DynamoDB Local process; ``data_dir=None`` keeps everything in memory.
+
+    ``die_with_parent``: on Linux, the engine gets SIGTERM when the thread that started it ends (even
+    when that process is killed outright), so a local run never leaves a Java process behind. Only for
+    a process that starts it from its main thread before any other thread (``make run``).
+    """
 
     port: int
     data_dir: Path | None = None
     process: subprocess.Popen[bytes] | None = None
+    die_with_parent: bool = False
 
     @property
     def endpoint(self) -> str:
@@ -74,7 +89,9 @@ class DynamoDBLocal:
         else:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             command += ["-dbPath", str(self.data_dir)]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        preexec = _terminate_with_parent if self.die_with_parent and sys.platform == "linux" else None
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        preexec_fn=preexec)
         self._wait_until_listening(timeout_s)
         return self
 

@@ -28,6 +28,11 @@ class ContractRequestHandler(local.ChaliceRequestHandler):
             return self._generic_handle
         raise AttributeError(name)
 
+    def log_message(self, format: str, *args: Any) -> None:
+        """No access line of ``http.server``'s own: the app logs each request once, as JSON, by its route
+        template; the raw request line would log it twice, with its query string (which may hold personal data)."""
+        return
+
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """``http.server``'s own refusals (malformed request line, header too long) as contract JSON."""
         body = json.dumps(error_for_status(code).to_body()).encode()

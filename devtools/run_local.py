@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -18,17 +19,37 @@ from typing import Any
 from devtools.dynamodb_local import PROJECT_DIR, DynamoDBLocal, SetupError
 
 DEMO_FILE = "demo-tenant.json"
+DEMO_KEYS_FILE = "demo-keys.env"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.run_local",
+        description="Run LeadVault locally: DynamoDB Local on disk, the tables, a demo tenant, the API and its "
+                    "schedules. Ctrl-C (or SIGTERM) stops everything; the data stays for the next run. "
+                    "Through make: make run ARGS=\"--port 8010 --ddb-port 8011\".",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1", help="address the API listens on")
+    parser.add_argument("--port", type=int, default=8000, help="port of the API")
+    parser.add_argument("--ddb-port", type=int, default=int(os.environ.get("LEADVAULT_DDB_PORT", "8001")),
+                        help="port of DynamoDB Local (environment: LEADVAULT_DDB_PORT)")
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("LEADVAULT_DATA_DIR", ".data")),
+                        help="where the tables, the local master key, the outbox and the demo keys are kept "
+                             "(environment: LEADVAULT_DATA_DIR)")
+    parser.add_argument("--schedule-scale", type=float, default=1.0,
+                        help="multiply every schedule's interval (0.01 fires an hourly job every 36 s)")
+    return parser
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Run LeadVault locally")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--ddb-port", type=int, default=int(os.environ.get("LEADVAULT_DDB_PORT", "8001")))
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("LEADVAULT_DATA_DIR", ".data")))
-    parser.add_argument("--schedule-scale", type=float, default=1.0,
-                        help="multiply every schedule's rate (0.01 fires an hourly job every 36 s)")
-    return parser.parse_args(argv)
+    return build_parser().parse_args(argv)
+
+
+def cli_exports(data_dir: Path, ddb_endpoint: str, public_url: str) -> str:
+    """The line an operator runs in another shell so ``python -m chalicelib.cli`` reaches this run."""
+    values = {"LEADVAULT_STAGE": "local", "DYNAMODB_ENDPOINT_URL": ddb_endpoint,
+              "LEADVAULT_DATA_DIR": str(data_dir), "LEADVAULT_PUBLIC_URL": public_url}
+    return "export " + " ".join(f"{name}={shlex.quote(value)}" for name, value in values.items())
 
 
 def local_environment(data_dir: Path, ddb_endpoint: str, public_url: str) -> dict[str, str]:
@@ -58,6 +79,21 @@ def reindex_demo_origins() -> None:
         reindex_origins()
 
 
+def reindex_after(report: dict[str, str]) -> str | None:
+    """Data of a run older than some of the tables' indexes gets the keys those indexes need; the line saying
+    what was filled in (counts only), or None when no index was added."""
+    from chalicelib import invocation
+    from chalicelib.services.reindex import reindex_all
+    from chalicelib.store.schema import indexes_were_added
+
+    if not indexes_were_added(report):
+        return None
+    with invocation.invocation():
+        counts = reindex_all()
+    return "Reindexed data from before the new indexes: " + ", ".join(
+        f"{count} {name.replace('_', ' ')}" for name, count in counts.items())
+
+
 def ensure_demo_tenant(data_dir: Path, port: int) -> dict[str, Any]:
     """Create the demo tenant, its keys and a demo policy once; later runs only say where it is."""
     from chalicelib import invocation
@@ -68,8 +104,8 @@ def ensure_demo_tenant(data_dir: Path, port: int) -> dict[str, Any]:
     marker = data_dir / DEMO_FILE
     if marker.exists():
         demo = json.loads(marker.read_text())
-        print(f"Demo tenant {demo['tenant_id']} exists; its keys were printed on the first run "
-              f"(issue more with `python -m chalicelib.cli invoke admin_issue_api_key`).")
+        print(f"Demo tenant {demo['tenant_id']} exists; its keys were printed on the first run and are in "
+              f"{data_dir / DEMO_KEYS_FILE} (issue more with `python -m chalicelib.cli invoke admin_issue_api_key`).")
         return demo
     with invocation.invocation():
         tenant_id = setup.create_tenant(
@@ -86,37 +122,65 @@ def ensure_demo_tenant(data_dir: Path, port: int) -> dict[str, Any]:
             "admin": api_keys.issue_key({"tenant_id": tenant_id, "role": "admin"}),
         }
     marker.write_text(json.dumps({"tenant_id": tenant_id, "key_ids": {r: k["key_id"] for r, k in keys.items()}}))
-    print(f"Demo tenant {tenant_id} created. Its API keys, shown this once:")
+    write_demo_keys(data_dir / DEMO_KEYS_FILE, tenant_id, {role: key["api_key"] for role, key in keys.items()})
+    print(f"Demo tenant {tenant_id} created. Its API keys, shown this once (and kept for this machine's shell "
+          f"in {data_dir / DEMO_KEYS_FILE}):")
     for role, key in keys.items():
         print(f"  {role:<6} {key['api_key']}")
     return {"tenant_id": tenant_id}
 
 
+def write_demo_keys(path: Path, tenant_id: str, keys: dict[str, str]) -> None:
+    """The demo keys as shell variables (``. .data/demo-keys.env``), readable by this user only.
+
+    The service keeps only hashes of keys; this file exists for the local demo tenant alone, so the
+    README's quick-start can be pasted as it is.
+    """
+    lines = ["# The local demo tenant's API keys (make run; never used outside this machine)",
+             f"LEADVAULT_DEMO_TENANT={shlex.quote(tenant_id)}",
+             *(f"{role.upper()}_KEY={shlex.quote(key)}" for role, key in keys.items())]
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write("\n".join(lines) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     data_dir = args.data_dir.resolve()
-    ddb = DynamoDBLocal(port=args.ddb_port, data_dir=data_dir / "dynamodb")
+    ddb = DynamoDBLocal(port=args.ddb_port, data_dir=data_dir / "dynamodb", die_with_parent=True)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         ddb.start()
     except SetupError as error:
         print(f"make run: {error}", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    except KeyboardInterrupt:
+        ddb.stop()
+        return 0
     scheduler = poller = None
     try:
+        from devtools.parent_watch import stop_with_make
+
+        stop_with_make()
         from devtools.local_server import create_server
 
         server, _app = create_server(PROJECT_DIR, args.host, args.port)
         configure_environment(data_dir, ddb.endpoint, f"http://{args.host}:{args.port}")
         from chalicelib.store.schema import create_tables
 
-        print(f"Tables: {json.dumps(create_tables())}")
+        report = create_tables()
+        print(f"Tables: {json.dumps(report)}")
+        reindexed = reindex_after(report)
+        if reindexed:
+            print(reindexed, flush=True)
         reindex_demo_origins()
         ensure_demo_tenant(data_dir, args.port)
         print(f"Privacy portal: http://{args.host}:{args.port}/v1/pages/privacy#key=<the widget key>", flush=True)
         scheduler = start_scheduler(args.schedule_scale)
         poller = start_stream_poller()
         print(f"DynamoDB Local on {ddb.endpoint} (data in {data_dir / 'dynamodb'})", flush=True)
+        print("Operator CLI (python -m chalicelib.cli), in another shell, first: "
+              + cli_exports(data_dir, ddb.endpoint, f"http://{args.host}:{args.port}"), flush=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         thread.join()

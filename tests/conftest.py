@@ -67,7 +67,10 @@ def operator():
 
 @pytest.fixture
 def tenant(tables, operator) -> str:
+    from tests.support.published import publish_versions
+
     answer = operator("admin_create_tenant", {"name": "Acme Leads", "default_region": "IN"})
+    publish_versions(answer["tenant_id"])  # the versions the tests' consents name
     return answer["tenant_id"]
 
 

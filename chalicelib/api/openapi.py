@@ -81,6 +81,8 @@ def _responses(operation: Operation, schemas: _Schemas) -> dict[str, Any]:
     elif operation.cache_control:
         success["headers"] = {"Cache-Control": {"required": True, "schema": {"type": "string",
                                                                             "const": operation.cache_control}}}
+    if operation.headers:
+        success["headers"] = {**success.get("headers", {}), **dict(operation.headers)}
     if operation.produces:
         success["links"] = _links(path, operation.produces)
     responses: dict[str, Any] = {str(status): success for status in (operation.status, *operation.also)}

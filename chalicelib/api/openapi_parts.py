@@ -13,9 +13,41 @@ QUERY: dict[str, tuple[dict[str, Any], bool]] = {
     "cursor": ({"name": "cursor", "in": "query", "required": False,
                 "description": "The next_cursor of the previous page, as given",
                 "schema": {"type": "string", "maxLength": 2048}}, True),
+    # The lead list's and export's filters (chalicelib/services/leads/listing.py).
+    "stage": ({"name": "stage", "in": "query", "required": False, "description": "Only leads at this stage",
+               "schema": {"type": "string", "enum": ["new", "contacted", "qualified", "won", "lost"]}}, True),
+    "agent_id": ({"name": "agent_id", "in": "query", "required": False,
+                  "description": "Only leads assigned to this agent (agents: only their own id)",
+                  "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}}, True),
+    "source": ({"name": "source", "in": "query", "required": False, "description": "Only leads from this source",
+                "schema": {"type": "string", "pattern": "^[a-z0-9_\\-]{1,40}$"}}, True),
+    **{name: ({"name": name, "in": "query", "required": False,
+               "description": f"Created {word} (inclusive): a date YYYY-MM-DD (the whole day, UTC) or an ISO 8601 time",
+               "schema": {"type": "string", "maxLength": 40}, "example": "2026-11-01"}, True)
+       for name, word in (("created_from", "on or after"), ("created_to", "on or before"))},
+    # Retired before it was born: a phone or e-mail in a URL is 400 use_post_lookup (search is POST /v1/leads/search).
+    "q": ({"name": "q", "in": "query", "required": False, "deprecated": True,
+           "description": "Refused (400 use_post_lookup): send it in the body of POST /v1/leads/search",
+           "schema": {"type": "string"}}, True),
     "status": ({"name": "status", "in": "query", "required": False,
                 "description": "Only grievances in this status (open: waiting for an answer)",
                 "schema": {"type": "string", "enum": ["open", "answered"]}}, True),
+    # The admin reports' filters (chalicelib/api/reports.py).
+    "request_status": ({"name": "status", "in": "query", "required": False,
+                        "description": "Only requests in this status (open, the default: every request with work "
+                                       "left, most urgent first)",
+                        "schema": {"type": "string", "default": "open",
+                                   "enum": ["open", "pending_verification", "verified", "in_progress", "completed",
+                                            "rejected", "expired"]}}, True),
+    **{name: ({"name": name, "in": "query", "required": False, "description": f"{word} day (UTC, inclusive)",
+               "schema": {"type": "string", "format": "date"}, "example": "2026-11-01"}, True)
+       for name, word in (("from", "The first"), ("to", "The last"))},
+    "actor": ({"name": "actor", "in": "query", "required": False,
+               "description": "Only records of this actor: a key id (or operator)",
+               "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"}}, True),
+    "action": ({"name": "action", "in": "query", "required": False,
+                "description": "Only records of this action, like lead.read",
+                "schema": {"type": "string", "maxLength": 64, "pattern": "^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)*$"}}, True),
     # Retired: identifiers in a URL are refused with 400 use_post_lookup (documented so clients learn where they go).
     **{name: ({"name": name, "in": "query", "required": False, "deprecated": True,
                "description": "Refused (400 use_post_lookup): send it in the body of POST /v1/consents/lookup",

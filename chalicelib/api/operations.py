@@ -42,6 +42,8 @@ class Operation:
     errors: tuple[int, ...] = ()  # the route's own error statuses
     content_type: str = "application/json"
     cache_control: str | None = "no-store"  # the success answers' Cache-Control; None leaves it undocumented
+    # Other headers of the success answers: name -> OpenAPI header object (e.g. a next-page cursor of a CSV).
+    headers: tuple[tuple[str, dict[str, Any]], ...] = ()
     produces: tuple[str, ...] = ()  # ids in the body that operations with that path parameter take
     # Who honours an Idempotency-Key on a keyed POST: the endpoint wrapper, or the service itself when it can
     # fold the record into its own writes.

@@ -114,8 +114,9 @@ def get_privacy_request(call: Call, request_id: str) -> Any:
 @endpoint(rights, Operation(
     "GET /v1/privacy-requests/{request_id}/export", "getExport",
     "A completed access request's export (seven days): admins, or the filing widget key with the X-Download-Token "
-    "of the link sent to the person", FORMS, "chalicelib.api.responses.rights:Export", query=("X-Download-Token",),
-    errors=(401, 410), browser=True))
+    "of the link sent to the person; 409 export_not_ready (with Retry-After) until the request is completed",
+    FORMS, "chalicelib.api.responses.rights:Export", query=("X-Download-Token",), errors=(401, 409, 410),
+    browser=True))
 def get_privacy_export(call: Call, request_id: str) -> Any:
     from chalicelib.services.rights.requests import get_export
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from chalicelib.api.brand import brand
 from chalicelib.api.endpoint import ApiBlueprint
 from chalicelib.api.field_work import field_work
 from chalicelib.api.grievances import grievances
@@ -18,11 +19,13 @@ from chalicelib.api.me import me
 from chalicelib.api.operations import Operation
 from chalicelib.api.policies import policies
 from chalicelib.api.preflight import preflights
+from chalicelib.api.reports import reports
 from chalicelib.api.rights import rights
 from chalicelib.api.web import web
 from chalicelib.api.webhooks import webhooks
 
-RESOURCES: tuple[ApiBlueprint, ...] = (health, me, leads, field_work, rights, grievances, policies, webhooks, web)
+RESOURCES: tuple[ApiBlueprint, ...] = (health, me, leads, field_work, rights, grievances, brand, policies, reports,
+                                        webhooks, web)
 BLUEPRINTS: tuple[ApiBlueprint, ...] = (
     *RESOURCES, preflights(operation for blueprint in RESOURCES for operation in blueprint.operations))
 

@@ -23,6 +23,10 @@ PAGE_POLICY = ("default-src 'none'; script-src 'self'; connect-src 'self'; style
                "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 PAGE_HEADERS = {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": PAGE_POLICY,
                 "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache"}
+# The pages people open also show the business's logo, from its own https address (``GET /v1/brand``):
+# images only, never scripts, styles or connections, and sent no referrer. Staff pages keep PAGE_POLICY.
+PEOPLE_PAGE_HEADERS = {**PAGE_HEADERS, "Content-Security-Policy": PAGE_POLICY.replace(
+    "img-src 'self' data:;", "img-src 'self' data: https:;")}
 SCRIPT_HEADERS = {"Content-Type": "application/javascript; charset=utf-8", "X-Content-Type-Options": "nosniff",
                   "Cache-Control": "public, max-age=300"}
 
@@ -43,14 +47,14 @@ def widget_script(call: Call) -> Response:
     "GET /v1/pages/privacy", "getPrivacyPage", "The hosted privacy portal page", None, {"type": "string"},
     content_type="text/html", cache_control="no-cache"))
 def privacy_page(call: Call) -> Response:
-    return Response(body=_asset("privacy.html"), status_code=200, headers=dict(PAGE_HEADERS))
+    return Response(body=_asset("privacy.html"), status_code=200, headers=dict(PEOPLE_PAGE_HEADERS))
 
 
 @endpoint(web, Operation(
     "GET /v1/pages/preferences", "getPreferencesPage", "The hosted preferences page", None, {"type": "string"},
     content_type="text/html", cache_control="no-cache"))
 def preferences_page(call: Call) -> Response:
-    return Response(body=_asset("preferences.html"), status_code=200, headers=dict(PAGE_HEADERS))
+    return Response(body=_asset("preferences.html"), status_code=200, headers=dict(PEOPLE_PAGE_HEADERS))
 
 
 @endpoint(web, Operation(
@@ -58,7 +62,22 @@ def preferences_page(call: Call) -> Response:
     "The hosted confirmation page (links that confirm offers or new contact details)", None, {"type": "string"},
     content_type="text/html", cache_control="no-cache"))
 def confirm_page(call: Call) -> Response:
-    return Response(body=_asset("confirm.html"), status_code=200, headers=dict(PAGE_HEADERS))
+    return Response(body=_asset("confirm.html"), status_code=200, headers=dict(PEOPLE_PAGE_HEADERS))
+
+
+@endpoint(web, Operation(
+    "GET /v1/console.js", "getConsoleScript", "The staff console's script", None, {"type": "string"},
+    content_type="application/javascript", cache_control="public, max-age=300"))
+def console_script(call: Call) -> Response:
+    return Response(body=_asset("console.js"), status_code=200, headers=dict(SCRIPT_HEADERS))
+
+
+@endpoint(web, Operation(
+    "GET /v1/pages/console", "getConsolePage",
+    "The staff console (admins sign in with their key, kept in the browser tab only)", None, {"type": "string"},
+    content_type="text/html", cache_control="no-cache"))
+def console_page(call: Call) -> Response:
+    return Response(body=_asset("console.html"), status_code=200, headers=dict(PAGE_HEADERS))
 
 
 @endpoint(web, Operation(

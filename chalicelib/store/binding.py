@@ -17,6 +17,7 @@ def all_models() -> list[type[LeadVaultModel]]:
     from chalicelib.store.models.calls import CallRecord
     from chalicelib.store.models.claims import ClaimRecord
     from chalicelib.store.models.events import EventRecord
+    from chalicelib.store.models.field_work_days import FieldWorkDayRecord
     from chalicelib.store.models.grievances import GrievanceRecord
     from chalicelib.store.models.leads import LeadRecord
     from chalicelib.store.models.person_keys import PersonKeyRecord
@@ -29,7 +30,7 @@ def all_models() -> list[type[LeadVaultModel]]:
 
     return [TenantRecord, ApiKeyRecord, PersonKeyRecord, AuditRecord, LeadRecord, ClaimRecord, TimelineRecord,
             ShiftRecord, CallRecord, PrivacyRequestRecord, PolicyRecord, InboxRecord,
-            DeliveryRecord, GrievanceRecord, EventRecord]
+            DeliveryRecord, GrievanceRecord, EventRecord, FieldWorkDayRecord]
 
 
 def _bound_models() -> list[type[LeadVaultModel]]:

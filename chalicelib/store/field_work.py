@@ -13,10 +13,12 @@ so a stored call costs one item and no timeline event.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from chalicelib import clock
@@ -25,6 +27,7 @@ from chalicelib.store.batch import get_items, write_all
 from chalicelib.store.conditional import applied
 from chalicelib.store.leads import agent_partition
 from chalicelib.store.models.calls import CallRecord
+from chalicelib.store.models.field_work_days import FieldWorkDayRecord
 from chalicelib.store.models.shifts import ShiftRecord
 from chalicelib.vault.envelope import SubjectKey
 
@@ -35,7 +38,11 @@ Call = CallRecord
 # Where a call sits in a list: "<ISO time with microseconds>#<client_event_id>".
 CALL_POSITION = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z#[A-Za-z0-9._:\-]{1,128}$")
 
-__all__ = ["CALL_POSITION", "Call", "Shift"]
+IGNORED_REASONS = ("outside_shift", "own_number", "unknown_number")
+# How long a day's counts are kept (counts and agent ids only; a report spans a month at most).
+COUNTS_KEPT = timedelta(days=400)
+
+__all__ = ["CALL_POSITION", "IGNORED_REASONS", "Call", "DayCount", "Shift"]
 
 
 # --- keys ---------------------------------------------------------------------------------
@@ -147,6 +154,7 @@ def new_call(
     duration_s: int,
     stored_at: datetime,
     expires_at: datetime,
+    upload: str | None = None,
 ) -> Call:
     """An unsaved call of the key's lead; the number is sealed under that key, for a batch.
 
@@ -166,6 +174,7 @@ def new_call(
         started_at=started_at,
         duration_s=duration_s,
         stored_at=stored_at,
+        upload=upload,
         expires_at=expires_at,
     )
 
@@ -234,3 +243,78 @@ def delete_calls_of_lead(lead_id: str) -> int:
     if calls:
         write_all(deletes=calls)
     return len(calls)
+
+
+# --- field work counted by day -------------------------------------------------------------
+#
+# One item per (tenant, agent, UTC day) in ``field_work_days``: partition "<tenant_id>#<YYYY-MM>", sort key
+# "<YYYY-MM-DD>#<agent_id>". Each counted write adds to it with ADD, carrying a token of its own in the same
+# update, conditional on the token not being there yet: the SDK's retry of an applied update, or the same
+# upload or shift sent again, finds its token and adds nothing (a refusal is "counted already").
+
+@dataclass(frozen=True)
+class DayCount:
+    """What one write adds to one agent's day."""
+
+    agent_id: str
+    day: date
+    stored: int = 0
+    ignored: dict[str, int] = field(default_factory=dict)  # reason (of IGNORED_REASONS) -> calls
+    shifts: int = 0
+    shift_minutes: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.stored or any(self.ignored.values()) or self.shifts or self.shift_minutes)
+
+
+def _month_key(tenant_id: str, day: date) -> str:
+    return f"{tenant_id}#{day:%Y-%m}"
+
+
+def _day_key(day: date, agent_id: str) -> str:
+    return f"{day:%Y-%m-%d}#{agent_id}"
+
+
+def upload_token(agent_id: str, call_ids: Iterable[str]) -> str:
+    """The same for every sending of one upload (the agent and its calls' ids): what its counts and calls carry."""
+    digest = hashlib.sha256("#".join([agent_id, *sorted(set(call_ids))]).encode()).hexdigest()
+    return f"up:{digest[:16]}"
+
+
+def shift_token(shift: Shift, moment: str) -> str:
+    """A shift's ``start`` or ``end`` counted, once."""
+    return f"{moment}:{shift.shift_id}"
+
+
+def add_to_day(tenant_id: str, count: DayCount, token: str) -> bool:
+    """Add ``count`` to the agent's day unless ``token`` was counted there; False when it was (nothing added)."""
+    record = FieldWorkDayRecord
+    amounts = [(record.stored, count.stored), (record.shifts, count.shifts),
+               (record.shift_minutes, count.shift_minutes),
+               *((getattr(record, f"ignored_{reason}"), count.ignored.get(reason, 0)) for reason in IGNORED_REASONS)]
+    actions: list[Any] = [attribute.add(amount) for attribute, amount in amounts if amount]
+    if not actions:
+        return False
+    kept_until = datetime(count.day.year, count.day.month, count.day.day, tzinfo=UTC) + COUNTS_KEPT
+    actions += [record.tokens.add({token}), record.expires_at.set(kept_until)]
+    item = record(_month_key(tenant_id, count.day), _day_key(count.day, count.agent_id))
+    return applied(item.update, actions=actions, condition=~record.tokens.contains(token))
+
+
+def counted_days(tenant_id: str, first: date, last: date) -> list[DayCount]:
+    """The agents' days from ``first`` to ``last`` (inclusive), day then agent: one query per month spanned."""
+    months = sorted({(first + timedelta(days=n)).replace(day=1) for n in range((last - first).days + 1)})
+    found = []
+    for month in months:
+        query = FieldWorkDayRecord.query(
+            _month_key(tenant_id, month),
+            FieldWorkDayRecord.day_key.between(f"{first:%Y-%m-%d}#", f"{last:%Y-%m-%d}#~"),
+            attributes_to_get=["day_key", "stored", "shifts", "shift_minutes",
+                               *(f"ignored_{reason}" for reason in IGNORED_REASONS)])
+        for item in query:
+            day, agent_id = str(item.day_key).split("#", 1)
+            found.append(DayCount(
+                agent_id, date.fromisoformat(day), int(item.stored or 0),
+                {reason: int(getattr(item, f"ignored_{reason}") or 0) for reason in IGNORED_REASONS},
+                int(item.shifts or 0), int(item.shift_minutes or 0)))
+    return found

@@ -27,6 +27,7 @@ from chalicelib.store.batch import execute_statements, get_all, write_all
 from chalicelib.store.conditional import applied
 from chalicelib.store.models.claims import ClaimRecord, IdempotencyRecord, SuppressionRecord
 from chalicelib.store.models.leads import LIST_SHARDS, LeadRecord
+from chalicelib.store.models.policies import PolicyRecord
 from chalicelib.vault.envelope import SubjectKey, forget_key, new_inline_key
 
 # What services hold: a lead as read (attributes to read, never to set).
@@ -38,7 +39,7 @@ IDENTIFIER_KINDS = ("phone", "email")
 # A claim whose lead is missing is a crash leftover only once the creating request must be over.
 SUMMARY_TRIES = 12
 
-__all__ = ["IDENTIFIER_KINDS", "LIST_SHARDS", "Claim", "Lead", "LeadChanges", "NewLead"]
+__all__ = ["IDENTIFIER_KINDS", "LIST_SHARDS", "Claim", "Lead", "LeadChanges", "ListFilter", "ListPage", "NewLead"]
 
 
 # --- keys ---------------------------------------------------------------------------------
@@ -153,39 +154,96 @@ def live_many(tenant_id: str, lead_ids: Iterable[str]) -> dict[str, Lead]:
     return {lead_id: lead for lead_id, lead in many(lead_ids).items() if lead.tenant_id == tenant_id and is_live(lead)}
 
 
-def _live_filter() -> Any:
-    return LeadRecord.wrapped_key.exists() & (LeadRecord.expires_at.does_not_exist()
-                                              | (LeadRecord.expires_at > clock.now()))
-
-
 def _start_key(hash_name: str, hash_value: str, position: str | None) -> dict[str, Any] | None:
     if position is None:
         return None
     return {hash_name: {"S": hash_value}, "list_sk": {"S": position}, "lead_id": {"S": position.split("#")[-1]}}
 
 
-def newest_of_agent(tenant_id: str, agent_id: str, limit: int, after: str | None) -> tuple[list[Lead], str | None]:
-    """Live leads assigned to an agent, most recently active first; and where the next page starts."""
-    partition = agent_partition(tenant_id, agent_id)
-    query = LeadRecord.by_agent.query(partition, scan_index_forward=False, limit=limit,
-                                      last_evaluated_key=_start_key("agent_pk", partition, after),
-                                      filter_condition=_live_filter())
-    leads = list(query)
-    return leads, (leads[-1].list_sk if query.last_evaluated_key and leads else None)
+@dataclass(frozen=True)
+class ListFilter:
+    """What a staff list keeps, as a FilterExpression inside its Query (never a Scan): the index key
+    picks the partition and order; these conditions only drop items the Query has read."""
+
+    stage: str | None = None
+    agent_id: str | None = None  # on the tenant index; an agent's own list is keyed by its agent
+    source: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+    def condition(self, now: datetime | None = None) -> Any:
+        condition = LeadRecord.wrapped_key.exists() & (LeadRecord.expires_at.does_not_exist()
+                                                       | (LeadRecord.expires_at > (now or clock.now())))
+        if self.stage is not None:
+            condition &= LeadRecord.stage == self.stage
+        if self.agent_id is not None:
+            condition &= LeadRecord.assigned_agent == self.agent_id
+        if self.source is not None:
+            condition &= LeadRecord.source == self.source
+        if self.created_from is not None:
+            condition &= LeadRecord.created_at >= self.created_from
+        if self.created_to is not None:
+            condition &= LeadRecord.created_at <= self.created_to
+        return condition
+
+    def keeps(self, lead: Lead) -> bool:
+        """The same test on a lead read by key (a search), so a search and a list agree."""
+        return (is_live(lead) and self.stage in (None, lead.stage) and self.agent_id in (None, lead.assigned_agent)
+                and self.source in (None, lead.source)
+                and (self.created_from is None or lead.created_at >= self.created_from)
+                and (self.created_to is None or lead.created_at <= self.created_to))
 
 
-def newest_of_shard(tenant_id: str, shard: str, limit: int, after: str | None) -> tuple[list[Lead], bool]:
-    """Live leads of one list shard, most recently active first; and whether the shard is exhausted."""
-    partition = f"{tenant_id}#{shard}"
-    query = LeadRecord.by_tenant.query(partition, scan_index_forward=False, limit=limit,
-                                       last_evaluated_key=_start_key("list_pk", partition, after),
-                                       filter_condition=_live_filter())
-    leads = list(query)
-    return leads, query.last_evaluated_key is None
+@dataclass(frozen=True)
+class ListPage:
+    """One Query page of a list: the leads it kept, where the next read resumes (None: nothing more),
+    and how many items it read (its read capacity follows that count, not the leads kept)."""
+
+    leads: list[Lead]
+    resume_at: str | None
+    read: int
+
+
+ACTIVITY = LeadRecord.activity_sk.attr_name  # the activity indexes' range key, as stored
+
+
+def activity_key(lead_id: str, last_activity_at: datetime) -> str:
+    """A lead's place in the staff lists: its last activity, then its id (unique, sorts as text)."""
+    return f"{clock.sort_stamp(last_activity_at)}#{lead_id}"
+
+
+def activity_position(lead: Lead) -> str:
+    """Where a lead sits in the activity lists (an opaque position for cursors)."""
+    return str(lead.activity_sk)
+
+
+def _activity_page(index: Any, hash_name: str, partition: str, size: int, after: str | None,
+                   keep: ListFilter) -> ListPage:
+    """Exactly one Query call, newest activity first, reading at most ``size`` items after ``after``."""
+    start = None
+    if after is not None:
+        start = {hash_name: {"S": partition}, ACTIVITY: {"S": after}, "lead_id": {"S": after.split("#")[-1]}}
+    query = index.query(partition, scan_index_forward=False, page_size=size, last_evaluated_key=start,
+                        filter_condition=keep.condition())
+    page = next(query.page_iter)
+    resume = query.page_iter.last_evaluated_key
+    return ListPage([LeadRecord.from_raw_data(item) for item in page.get("Items", [])],
+                    resume[ACTIVITY]["S"] if resume else None, int(page.get("ScannedCount", 0)))
+
+
+def newest_of_agent(tenant_id: str, agent_id: str, size: int, after: str | None, keep: ListFilter) -> ListPage:
+    """One page of the live leads assigned to an agent, most recently active first."""
+    return _activity_page(LeadRecord.by_agent_activity, "agent_pk", agent_partition(tenant_id, agent_id), size,
+                          after, keep)
+
+
+def newest_of_shard(tenant_id: str, shard: str, size: int, after: str | None, keep: ListFilter) -> ListPage:
+    """One page of the live leads of one list shard, most recently active first."""
+    return _activity_page(LeadRecord.by_activity, "list_pk", f"{tenant_id}#{shard}", size, after, keep)
 
 
 def position_of(lead: Lead) -> str:
-    """Where a lead sits in its lists (an opaque position for cursors)."""
+    """Where a lead sits in the expiry index (an opaque position for jobs that walk it)."""
     return str(lead.list_sk)
 
 
@@ -216,18 +274,22 @@ class Identity:
 
     claims: dict[str, Claim]  # by kind, only those that exist
     suppressed: bool  # erased before: marketing never resumes
+    policies: frozenset[str] = frozenset()  # the asked-for policy ids that exist
 
 
-def look_up(tenant_id: str, refs: dict[str, str]) -> Identity:
-    """The claims of these identifiers, and whether any is suppressed."""
+def look_up(tenant_id: str, refs: dict[str, str], policy_ids: Sequence[str] = ()) -> Identity:
+    """The claims of these identifiers, whether any is suppressed, and which of ``policy_ids`` were
+    published: one consistent batch read for all three."""
     claim_keys = {kind: claim_key(tenant_id, kind, ref) for kind, ref in refs.items()}
     suppression_keys = [suppression_key(tenant_id, kind, ref) for kind, ref in refs.items()]
     wanted: list[tuple[Any, str]] = [(ClaimRecord, pk) for pk in claim_keys.values()]
     wanted += [(SuppressionRecord, pk) for pk in suppression_keys]
+    wanted += [(PolicyRecord, policy_id) for policy_id in policy_ids]
     found = get_all(wanted) if wanted else {}
     claims = {kind: found[pk] for kind, pk in claim_keys.items() if isinstance(found.get(pk), ClaimRecord)}
     return Identity(claims=claims,  # type: ignore[arg-type]
-                    suppressed=any(pk in found for pk in suppression_keys))
+                    suppressed=any(pk in found for pk in suppression_keys),
+                    policies=frozenset(pid for pid in policy_ids if isinstance(found.get(pid), PolicyRecord)))
 
 
 def claims_of_phones(tenant_id: str, refs: Iterable[str]) -> dict[str, Claim]:
@@ -313,6 +375,7 @@ def new_lead(
     confirm_refs: set[str] | None = None,
     suppressed: bool = False,
     last_contacted_at: datetime | None = None,
+    assigned_agent: str | None = None,
 ) -> NewLead:
     """The one way a lead is made (form, call or staff): a fresh data key, the profile sealed under it."""
     inline = new_inline_key(tenant_id, lead_id)
@@ -338,6 +401,9 @@ def new_lead(
         last_contacted_at=last_contacted_at,
         list_pk=list_partition(tenant_id, lead_id),
         list_sk=list_key(lead_id, expires_at),
+        activity_sk=activity_key(lead_id, now),
+        assigned_agent=assigned_agent,
+        agent_pk=agent_partition(tenant_id, assigned_agent) if assigned_agent else None,
         expires_at=expires_at,
     )
     return NewLead(lead, inline.key)
@@ -378,7 +444,8 @@ class LeadChanges:
         if self.updated_at is not None:
             actions.append(LeadRecord.updated_at.set(self.updated_at))
         if self.activity_at is not None:
-            actions.append(LeadRecord.last_activity_at.set(self.activity_at))
+            actions += [LeadRecord.last_activity_at.set(self.activity_at),
+                        LeadRecord.activity_sk.set(activity_key(lead.lead_id, self.activity_at))]
             if self.expires_at is not None:
                 actions += _renewal(lead, self.expires_at, self.activity_at)
         if self.suppressed:
@@ -474,6 +541,7 @@ def set_clocks_if_unchanged(changes: list[tuple[Lead, dict[str, datetime]]]) -> 
         movable: list[tuple[Any, dict[str, str]]] = [
             (LeadRecord.last_contacted_at, {"S": LeadRecord.last_contacted_at.serialize(values["last_contacted_at"])}),
             (LeadRecord.last_activity_at, {"S": LeadRecord.last_activity_at.serialize(values["last_activity_at"])}),
+            (LeadRecord.activity_sk, {"S": activity_key(lead.lead_id, values["last_activity_at"])}),
         ]
         if lead.legal_hold:  # a held lead's clock is banked, not set (see _renewal)
             banked = max(0, int((values["expires_at"] - values["last_activity_at"]).total_seconds()))
@@ -481,7 +549,8 @@ def set_clocks_if_unchanged(changes: list[tuple[Lead, dict[str, datetime]]]) -> 
         else:
             movable += [(LeadRecord.expires_at, {"N": LeadRecord.expires_at.serialize(values["expires_at"])}),
                         (LeadRecord.list_sk, {"S": list_key(lead.lead_id, values["expires_at"])})]
-        assignments = ", ".join(f"{attribute.attr_name}=?" for attribute, _ in movable)
+        # Names quoted: a short stored name may be a PartiQL word.
+        assignments = ", ".join(f'"{attribute.attr_name}"=?' for attribute, _ in movable)
         parameters = [value for _, value in movable] + [{"S": lead.lead_id}, {"N": str(lead.version)}]
         # Only our own table and attribute names are interpolated; every value is a parameter.
         statement = f'UPDATE "{table}" SET {assignments} WHERE lead_id=? AND version=?'  # noqa: S608
@@ -551,6 +620,13 @@ def delete(leads: Sequence[Lead], claims: Sequence[Claim], events: Sequence[Any]
     write_all(puts=list(events), deletes=list(leads))
     return {"identity_claims": len(claims), "idempotency_records": len(linked), "leads": len(leads)}
 
+
+
+def fill_activity_position(lead: Lead) -> bool:
+    """Give a lead written before the activity indexes its place in them (from its own last activity), only if
+    it still has none; False when it had one (a write since set it). Safe to run again."""
+    return applied(lead.update, actions=[LeadRecord.activity_sk.set(activity_key(lead.lead_id, lead.last_activity_at))],
+                   condition=LeadRecord.lead_id.exists() & LeadRecord.activity_sk.does_not_exist())
 
 
 # --- pages from a saved position (dispatch, re-dating) ------------------------------------

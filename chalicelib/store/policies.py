@@ -8,6 +8,7 @@ services get items to read and outcomes (claims, states, ``True``/``False``) to 
 from __future__ import annotations
 
 import random
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +29,7 @@ from chalicelib.store.models.timeline import TimelineRecord
 Policy = PolicyRecord
 InboxItem = InboxRecord
 Result = TypeVar("Result")
+SCOPE_POSITION = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z#pol_[0-9a-f]{20}$")
 
 
 def _conditional_put(item: Any, condition: Any) -> bool:
@@ -54,14 +56,21 @@ def new_policy(policy_id: str, *, scope: str, scope_key: str, version: str, url:
                         summary=summary, effective_at=effective_at, created_at=created_at)
 
 
-def publish(policy: Policy, recipients: int, event: Any = None) -> Policy:
-    """Store the version with the size of the audience the dispatcher must reach, unless an earlier
-    attempt stored it already: then that one stands (its dispatch may have begun) and is returned.
+CHANNELS = ("email", "sms", "in_app")
+OUTCOMES = ("sent", "failed", "skipped")
+
+
+def publish(policy: Policy, recipients: int, event: Any = None, by_channel: dict[str, int] | None = None) -> Policy:
+    """Store the version with the size of the audience the dispatcher must reach (and how much of it each
+    channel is expected to reach), unless an earlier attempt stored it already: then that one stands (its
+    dispatch may have begun) and is returned.
 
     With an ``event`` (the event log's), both are one transaction: the event exists only with the version
     it reports, and an earlier attempt that stored the version wrote its event with it.
     """
     policy.recipients = recipients
+    for channel, count in (by_channel or {}).items():
+        setattr(policy, f"{channel}_recipients", count)
     absent = PolicyRecord.policy_id.does_not_exist()
     if event is None:
         if applied(policy.save, condition=absent):
@@ -85,6 +94,26 @@ def get(policy_id: str) -> Policy | None:
 def by_version(scope_key: str, version: str) -> Policy | None:
     query = PolicyRecord.by_scope.query(scope_key, filter_condition=PolicyRecord.version == version)
     return next(iter(query), None)
+
+
+def scope_page(scope_key: str, limit: int, after: str | None) -> tuple[list[Policy], str | None]:
+    """One page of a scope's versions, latest effective first (one query), and the position after it, if more."""
+    start = ({"scope_key": {"S": scope_key}, "effective_sort": {"S": after},
+              "policy_id": {"S": after.rsplit("#", 1)[1]}} if after else None)
+    query = PolicyRecord.by_scope.query(scope_key, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+    items = list(query)
+    return items, (str(items[-1].effective_sort) if items and query.last_evaluated_key else None)
+
+
+def is_scope_position(value: object) -> bool:
+    """Whether a position from a cursor is one :func:`scope_page` gives out."""
+    return isinstance(value, str) and bool(SCOPE_POSITION.match(value))
+
+
+def progress_of(policy: Policy) -> dict[str, dict[str, int]]:
+    """Per channel: its audience at publication and its settled counts (0 where nothing was kept)."""
+    return {channel: {name: int(getattr(policy, f"{channel}_{name}", None) or 0)
+                      for name in ("recipients", *OUTCOMES)} for channel in CHANNELS}
 
 
 def in_force(scope_key: str, now: datetime) -> Policy | None:
@@ -212,6 +241,7 @@ class NoticeClaim:
     key: tuple[str, str | None]
     token: str
     notice_id: str  # the message's id downstream (Message-ID, SMS client reference)
+    channel: str | None = None  # email | sms | in_app: whose counters its settlement moves too
 
 
 def notice_id(policy: Policy, recipient: Recipient) -> str:
@@ -301,7 +331,7 @@ def claim_notice(policy: Policy, recipient: Recipient, channel: str, lease: time
         stored = _read(recipient.kind, key)
         if stored is None or stored.write_token != token:
             return ALREADY if stored is not None and _state(recipient.kind, stored, now) in SETTLED else BUSY
-    return NoticeClaim(policy.policy_id, recipient, key, token, notice_id(policy, recipient))
+    return NoticeClaim(policy.policy_id, recipient, key, token, notice_id(policy, recipient), channel)
 
 
 def settle_notice(claim: NoticeClaim, outcome: str) -> bool:
@@ -312,7 +342,8 @@ def settle_notice(claim: NoticeClaim, outcome: str) -> bool:
     if kind == LEAD and outcome == FAILED:
         actions.append(TimelineRecord.info["failed"].set(True))
     ours = (_state_attribute(kind) == CLAIMED) & (_model(kind).write_token == claim.token)
-    writes = [atomic.update(_blank(kind, claim.key), actions, ours, label="notice"), _count(claim.policy_id, outcome)]
+    writes = [atomic.update(_blank(kind, claim.key), actions, ours, label="notice"),
+              _count(claim.policy_id, outcome, claim.channel)]
     return _settle(kind, claim.key, claim.token, outcome, writes, creates=False)
 
 
@@ -322,7 +353,8 @@ def skip_notice(policy: Policy, recipient: Recipient, channel: str | None = None
     now, token = clock.now(), secrets.token_hex(8)
     key = _key(policy, recipient.kind, recipient.recipient_id)
     item = _record(policy, recipient, key, channel, SKIPPED, token, None)
-    writes = [atomic.put(item, _claimable(recipient.kind, now), label="notice"), _count(policy.policy_id, SKIPPED)]
+    writes = [atomic.put(item, _claimable(recipient.kind, now), label="notice"),
+              _count(policy.policy_id, SKIPPED, channel)]
     return _settle(recipient.kind, key, token, SKIPPED, writes, creates=True)
 
 
@@ -334,9 +366,14 @@ def release_notice(claim: NoticeClaim) -> None:
     _retried(lambda: applied(_blank(kind, claim.key).delete, condition=ours))
 
 
-def _count(policy_id: str, outcome: str) -> atomic.Guarded:
+def _count(policy_id: str, outcome: str, channel: str | None = None) -> atomic.Guarded:
+    """The version's counter of ``outcome``, and its channel's, moved in the settlement's own transaction: each
+    moves exactly when the ledger record settles (the transaction's token makes the SDK's retry apply it once)."""
     counter = {SENT: PolicyRecord.sent, FAILED: PolicyRecord.failed, SKIPPED: PolicyRecord.skipped}[outcome]
-    return atomic.update(PolicyRecord(policy_id), [counter.add(1)])
+    actions = [counter.add(1)]
+    if channel in CHANNELS:
+        actions.append(getattr(PolicyRecord, f"{channel}_{outcome}").add(1))
+    return atomic.update(PolicyRecord(policy_id), actions)
 
 
 def _settle(kind: str, key: tuple[str, str | None], token: str, outcome: str, writes: list[atomic.Guarded],

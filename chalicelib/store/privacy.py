@@ -11,6 +11,7 @@ Every write here is a single-item call, but for an access export's parts (writte
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from datetime import datetime
@@ -40,6 +41,21 @@ __all__ = ["WORK_SHARDS", "Export", "PrivacyRequest"]
 def _work_keys(request_id: str, due_at: datetime) -> tuple[str, str]:
     """The open-requests index position: a shard from the id, then due date order."""
     return f"work#{int(request_id[-2:], 16) % WORK_SHARDS}", f"{clock.sort_stamp(due_at)}#{request_id}"
+
+
+OPEN = "open"
+# Where a request sits in its tenant's list: "<stamp>#<request id>".
+LIST_POSITION = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z#prq_[0-9a-f]{32}$")
+
+
+def _list_keys(tenant_id: str, group: str, moment: datetime, request_id: str) -> tuple[str, str]:
+    """The tenant list's position: its open partition by due date, or its final status's by completion."""
+    return f"{tenant_id}#{group}", f"{clock.sort_stamp(moment)}#{request_id}"
+
+
+def is_list_position(value: object) -> bool:
+    """Whether a position from a cursor is one the tenant's list gives out."""
+    return isinstance(value, str) and bool(LIST_POSITION.match(value))
 
 
 def _export_key(request_id: str) -> str:
@@ -95,6 +111,34 @@ def open_request_ids() -> Iterator[str]:
             yield item.request_id
 
 
+def tenant_page(tenant_id: str, group: str, status: str | None, limit: int,
+                after: str | None) -> tuple[list[PrivacyRequest], str | None]:
+    """One page of a tenant's list (one query; more only when ``status`` filters some out): ``open`` soonest due
+    first, a final status newest first. Items carry the listed attributes only. Also the position to resume
+    after, if there may be more."""
+    descending = group != OPEN
+    start = ({"list_pk": {"S": f"{tenant_id}#{group}"}, "list_sk": {"S": after},
+              "request_id": {"S": after.rsplit("#", 1)[1]}} if after else None)
+    query = PrivacyRequestRecord.tenant_requests.query(
+        f"{tenant_id}#{group}", scan_index_forward=not descending, limit=limit, page_size=limit,
+        last_evaluated_key=start, filter_condition=PrivacyRequestRecord.status == status if status else None)
+    items = list(query)
+    return items, (str(items[-1].list_sk) if items and query.last_evaluated_key else None)
+
+
+_UNLISTED_ATTRIBUTES = ["request_id", "tenant_id", "status", "created_at", "due_at", "completed_at"]
+
+
+def unlisted_requests() -> Iterator[PrivacyRequest]:
+    """Requests filed before the tenant's list existed (no list position), with only what places them.
+
+    A Scan, for the one-off reindex alone: no index finds a request without its tenant's list position
+    (closed ones are on none), and the table holds requests and export parts only."""
+    return PrivacyRequestRecord.scan(
+        PrivacyRequestRecord.list_pk.does_not_exist() & PrivacyRequestRecord.request_id.startswith("prq_"),
+        attributes_to_get=_UNLISTED_ATTRIBUTES, page_size=200)
+
+
 def open_identifier(request: PrivacyRequest) -> str | None:
     """The requester's e-mail or phone, opened; None once it (or the request's key) is shredded."""
     if not request.identifier_sealed:
@@ -127,6 +171,7 @@ def create(
     """Store a new request on the work queue; the identifier is sealed under a key minted for the request alone."""
     key = new_subject(tenant_id, subject_id=request_id).key
     work_pk, work_sk = _work_keys(request_id, due_at)
+    list_pk, list_sk = _list_keys(tenant_id, OPEN, due_at, request_id)
     request = PrivacyRequestRecord(
         request_id,
         tenant_id=tenant_id,
@@ -144,6 +189,8 @@ def create(
         code_expires_at=code_expires_at,
         work_pk=work_pk,
         work_sk=work_sk,
+        list_pk=list_pk,
+        list_sk=list_sk,
         expires_at=expires_at,
     )
     request.save()
@@ -228,7 +275,8 @@ def set_receipt(request: PrivacyRequest, receipt: dict[str, int], phase: str | N
 
 
 def close(request: PrivacyRequest, status: str, now: datetime, event: Any = None) -> None:
-    """Final status; off the work queue, and what identified the person on the request is removed.
+    """Final status; off the work queue and into its status's part of the tenant's list, and what identified the
+    person on the request is removed.
 
     With an ``event`` (the event log's), both are one transaction: one exists only with the other. The
     request object is then not refreshed; read it again to see it.
@@ -244,10 +292,28 @@ def close(request: PrivacyRequest, status: str, now: datetime, event: Any = None
         PrivacyRequestRecord.work_pk.remove(),
         PrivacyRequestRecord.work_sk.remove(),
     ]
+    list_pk, list_sk = _list_keys(request.tenant_id, status, now, request.request_id)
+    actions += [PrivacyRequestRecord.list_pk.set(list_pk), PrivacyRequestRecord.list_sk.set(list_sk)]
     if event is None:
         request.update(actions=actions)
     else:
         atomic.commit([atomic.update(request, actions), atomic.put(event)])
+
+
+def fill_list_position(request: PrivacyRequest, group: str, moment: datetime) -> bool:
+    """Give a request filed before the tenant's list its place there (``group``: ``open`` or its final status),
+    only if it still has none and its status is still the one read; False when not (a write since placed it,
+    or it moved on: the next run places it). Safe to run again and to interrupt."""
+    list_pk, list_sk = _list_keys(request.tenant_id, group, moment, request.request_id)
+
+    def mine() -> bool:
+        stored = get(request.request_id)
+        return stored is not None and (stored.list_pk, stored.list_sk) == (list_pk, list_sk)
+
+    return applied(request.update, mine=mine,
+                   actions=[PrivacyRequestRecord.list_pk.set(list_pk), PrivacyRequestRecord.list_sk.set(list_sk)],
+                   condition=PrivacyRequestRecord.request_id.exists() & PrivacyRequestRecord.list_pk.does_not_exist()
+                   & (PrivacyRequestRecord.status == request.status))
 
 
 def shred_key(request: PrivacyRequest) -> bool:

@@ -118,6 +118,28 @@ def set_fields(tenant: Tenant, declared: list[dict[str, Any]]) -> None:
     tenant.update(actions=[TenantRecord.fields.set(declared)])
 
 
+# How the tenant appears to people, attribute by attribute (see the model).
+IDENTITY_SETTINGS = ("display_name", "sender_name", "sender_address", "reply_to", "accent_colour", "logo_url")
+
+
+def identity_of(tenant: Any) -> dict[str, str | None]:
+    """The tenant's identity settings as stored (None where unset; a tenant read without them has none)."""
+    return {name: getattr(tenant, name, None) or None for name in IDENTITY_SETTINGS}
+
+
+def set_identity(tenant: Tenant, changes: dict[str, str | None]) -> None:
+    """Set (a value) or clear (None) each setting named; the others stay. One update, each a SET or REMOVE of its
+    own attribute, so a retried write lands the same and two operators changing different settings both hold."""
+    actions: list[Any] = []
+    for name, value in changes.items():
+        if name not in IDENTITY_SETTINGS:
+            raise ValueError(f"not an identity setting: {name}")
+        attribute = getattr(TenantRecord, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    if actions:
+        tenant.update(actions=actions)
+
+
 def redate_positions_of(tenant: Tenant) -> dict[str, str]:
     """Where an interrupted re-dating got to in each list shard (shard -> position or ``done``)."""
     return {str(shard): str(position) for shard, position in plain(tenant.redate_positions).items()}

@@ -5,6 +5,9 @@
  * Embed:  <div data-leadvault="lead-form"></div>
  *         <script src="https://<api>/v1/widget.js" data-key="lv.<widget key>" defer></script>
  * Mounts: data-leadvault="lead-form" | "privacy-portal" | "grievance" | "preferences" | "confirm" | "cookie-settings".
+ * The business's brand (GET /v1/brand) colours the controls; on LeadVault's own pages it also names the
+ * business in the heading and shows its logo in the data-leadvault="brand" header (the one image loaded
+ * from elsewhere: the business's own https address, without a referrer).
  * The cookie banner shows by itself (data-cookie-banner="off" to leave it out). Pages learn the
  * visitor's choices from LeadVault.consent.allowed("performance") and the "leadvault:consent" event.
  */
@@ -37,14 +40,41 @@
     ["marketing_calls", "Call me with offers"]
   ];
   var MARKETING = LEAD_PURPOSES.slice(1);
+  var PURPOSE_LABELS = {};
+  LEAD_PURPOSES.forEach(function (purpose) { PURPOSE_LABELS[purpose[0]] = purpose[1]; });
   var STATUS_TEXT = {
     pending_verification: "Waiting for the code we sent you.",
     verified: "Verified. Your request is queued.",
     in_progress: "We are working on your request.",
     completed: "Done.",
-    rejected: "Your request was rejected.",
+    rejected: "We could not carry out your request.",
     expired: "This request expired before it was verified."
   };
+  // Why a request was refused, as the API gives it (rejection_reason), in the person's words.
+  var REJECTION_TEXT = {
+    legal_hold: "Some of your data is under a legal hold (for example, for a dispute or an investigation) " +
+      "that the law requires us to keep. We will erase it when the hold ends. Nothing else needs doing on your part.",
+    verification_locked: "The code was entered wrongly too many times, so we stopped this request to protect " +
+      "your data. Start a new request to get a new code."
+  };
+  // What a receipt counts, in people's words ([one, many]); other kinds are counted as other history entries.
+  var RECEIPT_WORDS = {
+    leads: ["record of your contact details", "records of your contact details"],
+    submissions: ["form you sent us", "forms you sent us"],
+    consents: ["choice about how we may contact you", "choices about how we may contact you"],
+    consents_without_lead: ["choice about how we may contact you", "choices about how we may contact you"],
+    calls: ["call", "calls"],
+    call_events: ["call", "calls"],
+    stage_changes: ["note on how your enquiry went", "notes on how your enquiry went"],
+    notices: ["notice we sent you", "notices we sent you"],
+    timeline_events: ["entry in the history of your enquiry", "entries in the history of your enquiry"]
+  };
+  // Bookkeeping that links the records above: named together in one line, never as internal terms.
+  var RECEIPT_TECHNICAL = ["identity_claims", "idempotency_records"];
+  // A hosted page opened without the business's key (a bare or shortened link) cannot know whose page it is.
+  var NO_KEY_TEXT = "This page works only when opened from the website of the business that holds your data. " +
+    "Go back to that website and use its link to your privacy rights (usually next to its contact form, or " +
+    "in its privacy policy), or write to the business directly.";
   var counter = 0;
 
   /* ---------- small helpers ---------- */
@@ -105,7 +135,20 @@
     if (answer.status === 429 && (!error || error.code === "rate_limited")) {
       return { code: "rate_limited", message: tooManyRequests(answer.retryAfter) };
     }
-    return error || { code: "network", message: "We could not reach the server. Please try again." };
+    if (!error) return { code: "network", message: "We could not reach the server. Please try again." };
+    if (error.code === "consent_required") {
+      return Object.assign({}, error, { message: "Please tick \u201c" + PURPOSE_LABELS.contact +
+        "\u201d: we need your consent before we may answer you." });
+    }
+    if (error.code === "unauthorized" && !KEY && ownPage) return Object.assign({}, error, { message: NO_KEY_TEXT });
+    return Object.assign({}, error, { message: plainWords(error.message) });
+  }
+
+  /* API messages name things in `code`: people read the purpose's label (or plain words) instead. */
+  function plainWords(text) {
+    return String(text || "").replace(/`([^`]*)`/g, function (whole, name) {
+      return PURPOSE_LABELS[name] ? "\u201c" + PURPOSE_LABELS[name] + "\u201d" : humanise(name).toLowerCase();
+    });
   }
 
   /* Retry-After is seconds (or an HTTP date); when it is missing or unreadable (CORS), say no time. */
@@ -135,6 +178,8 @@
   /* ---------- styles (a constructed sheet: no inline styles, so strict CSPs hold) ---------- */
 
   var CSS = [
+    // The accent (the business's colour, from its brand) and the colours that stay readable with it.
+    ".lv-page,.lv-form,.lv-banner,.lv-notice,.lv-brand{--lv-accent:#0b57d0;--lv-on-accent:#fff;--lv-accent-text:#0b57d0;--lv-accent-line:#0b57d0}",
     ".lv-page{font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b1b1b;background:#fff;margin:0}",
     ".lv-page main{max-width:40rem;margin:0 auto;padding:1.5rem}",
     ".lv-form,.lv-banner,.lv-notice{font:inherit;color:#1b1b1b}",
@@ -149,30 +194,111 @@
     ".lv-hint{font-size:.9rem;color:#3c4043;margin:0}",
     ".lv-error{color:#a50e0e;font-weight:600;margin:0}",
     ".lv-form [aria-invalid=true]{border-color:#a50e0e;outline:2px solid #a50e0e}",
-    ".lv-button{font:inherit;font-weight:600;padding:.55rem 1.1rem;border-radius:4px;border:2px solid #0b57d0;cursor:pointer;background:#0b57d0;color:#fff}",
-    ".lv-button.lv-secondary{background:#fff;color:#0b57d0}",
+    ".lv-button{font:inherit;font-weight:600;padding:.55rem 1.1rem;border-radius:4px;border:2px solid var(--lv-accent);cursor:pointer;background:var(--lv-accent);color:var(--lv-on-accent)}",
+    ".lv-button.lv-secondary{background:#fff;color:var(--lv-accent-text);border-color:var(--lv-accent-line)}",
     ".lv-button:disabled{opacity:.6;cursor:progress}",
-    ".lv-form a,.lv-banner a{color:#0b57d0}",
-    ".lv-form :focus-visible,.lv-banner :focus-visible,.lv-notice :focus-visible,.lv-page a:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}",
+    ".lv-form a,.lv-banner a,.lv-page a{color:var(--lv-accent-text)}",
+    ".lv-form :focus-visible,.lv-banner :focus-visible,.lv-notice :focus-visible,.lv-page a:focus-visible{outline:3px solid var(--lv-accent-line);outline-offset:2px}",
     ".lv-result:focus{outline:none}",
     ".lv-status{margin:0;font-weight:600}",
     ".lv-done{color:#0d652d}",
+    // Success: a boxed message that takes the focus, not a small green line.
+    ".lv-status.lv-success{color:#0d3d1f;background:#e6f4ea;border:2px solid #0d652d;border-left-width:.5rem;border-radius:4px;padding:.75rem 1rem;font-size:1.05rem}",
+    ".lv-success:focus{outline:3px solid #0d652d;outline-offset:2px}",
     ".lv-banner,.lv-notice{position:fixed;left:1rem;right:1rem;bottom:1rem;max-width:44rem;margin:0 auto;background:#fff;",
     "border:2px solid #1b1b1b;border-radius:8px;padding:1rem 1.25rem;box-shadow:0 4px 18px rgba(0,0,0,.25);z-index:2147483000}",
-    ".lv-banner h2{font-size:1.1rem;margin:0 0 .5rem}",
-    ".lv-banner ul{list-style:none;padding:0;margin:.5rem 0;display:grid;gap:.35rem}",
+    ".lv-banner{max-height:calc(100vh - 2rem);overflow:auto}",
+    ".lv-banner h2{font-size:1.1rem;margin:0 0 .35rem}",
+    ".lv-banner p{margin:0}",
+    ".lv-banner ul{list-style:none;padding:0;margin:.75rem 0 0;display:grid;gap:.35rem}",
     ".lv-actions{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.75rem}",
+    // Reject and accept side by side, alike in every way: neither is the easier choice.
+    ".lv-banner .lv-choice{flex:1 1 0;min-width:7rem}",
+    "@media (max-width:40rem){.lv-banner,.lv-notice{left:.5rem;right:.5rem;bottom:.5rem;padding:.75rem .9rem;font-size:.95rem}",
+    ".lv-banner h2{font-size:1rem;margin-bottom:.25rem}.lv-banner .lv-actions{margin-top:.6rem}.lv-banner .lv-button{padding:.5rem .75rem}}",
     ".lv-receipt{margin:.25rem 0 0;padding-left:1.25rem}",
+    ".lv-notice-box{border:2px solid #1b1b1b;border-radius:6px;padding:.75rem 1rem}.lv-notice-box p{margin:0 0 .5rem}.lv-notice-box p:last-child{margin:0}",
+    ".lv-brand{display:flex;align-items:center;max-width:40rem;margin:0 auto;padding:1rem 1.5rem 0}",
+    ".lv-brand img{max-height:3rem;max-width:12rem;height:auto;width:auto}",
+    ".lv-page main h1{border-bottom:4px solid var(--lv-accent-line);padding-bottom:.35rem}",
     "[hidden]{display:none!important}"
   ].join("\n");
 
-  function installStyles() {
+  function installStyles() { addStyles(CSS); }
+
+  function addStyles(css) {
     try {
       var sheet = new CSSStyleSheet();
-      sheet.replaceSync(CSS);
+      sheet.replaceSync(css);
       document.adoptedStyleSheets = document.adoptedStyleSheets.concat([sheet]);
     } catch (e) {
-      document.head.appendChild(el("style", { text: CSS }));
+      document.head.appendChild(el("style", { text: css }));
+    }
+  }
+
+  /* ---------- the business's identity: name, accent colour, logo (GET /v1/brand) ---------- */
+
+  var brandLoaded = null;
+
+  /* The brand once per page; null without a key or when it cannot be read (the pages then stay plain). */
+  function brand() {
+    if (!brandLoaded) {
+      brandLoaded = KEY ? api("GET", "/v1/brand").then(function (answer) {
+        var body = answer.status === 200 ? answer.body : null;
+        return body && typeof body.display_name === "string" && body.display_name.trim() ? body : null;
+      }) : Promise.resolve(null);
+    }
+    return brandLoaded;
+  }
+
+  function channel(value) {
+    value /= 255;
+    return value <= 0.03928 ? value / 12.92 : Math.pow((value + 0.055) / 1.055, 2.4);
+  }
+
+  function luminance(hex) {
+    var n = parseInt(hex.slice(1), 16);
+    return 0.2126 * channel(n >> 16 & 255) + 0.7152 * channel(n >> 8 & 255) + 0.0722 * channel(n & 255);
+  }
+
+  /* WCAG contrast ratio of two #rrggbb colours. */
+  function contrast(a, b) {
+    var la = luminance(a);
+    var lb = luminance(b);
+    return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+  }
+
+  /* The accent on primary controls, with whichever text colour reads on it (black or white always reaches
+     4.5:1 against one of them); on white, the accent colours text and lines only where it is readable. */
+  function accentCss(accent) {
+    if (!/^#[0-9a-fA-F]{6}$/.test(String(accent || ""))) return "";
+    var onAccent = contrast(accent, "#ffffff") >= 4.5 ? "#ffffff" : "#000000";
+    var text = contrast(accent, "#ffffff") >= 4.5 ? accent : "#1b1b1b";
+    var line = contrast(accent, "#ffffff") >= 3 ? accent : "#1b1b1b";
+    return ".lv-page,.lv-form,.lv-banner,.lv-notice,.lv-brand{--lv-accent:" + accent + ";--lv-on-accent:" + onAccent +
+      ";--lv-accent-text:" + text + ";--lv-accent-line:" + line + "}";
+  }
+
+  function applyBrand(found) {
+    if (!found) return;
+    var css = accentCss(found.accent_colour);
+    if (css) addStyles(css);
+    if (!document.body.classList.contains("lv-page")) return;
+    // LeadVault's own pages: the business's name in the main heading and the title, its logo on top.
+    var name = found.display_name.trim();
+    var heading = document.querySelector("main h1");
+    if (heading && !heading.hasAttribute("data-lv-branded")) {
+      var title = heading.textContent.trim();
+      heading.textContent = name + ": " + title.charAt(0).toLowerCase() + title.slice(1);
+      heading.setAttribute("data-lv-branded", "");
+      document.title = heading.textContent;
+    }
+    var header = document.querySelector("[data-leadvault=brand]");
+    if (header && /^https:\/\//i.test(String(found.logo_url || ""))) {
+      var logo = el("img", { src: found.logo_url, alt: name, referrerpolicy: "no-referrer", decoding: "async",
+        onerror: function () { header.hidden = true; logo.remove(); } });
+      header.replaceChildren(logo);
+      header.hidden = false;
     }
   }
 
@@ -235,16 +361,17 @@
   function safeUrl(url) { return /^https?:\/\//i.test(String(url)) ? url : "#"; }
 
   function sentence(text) {
-    text = String(text || "This value is not accepted");
+    text = plainWords(text || "This value is not accepted");
     return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
   }
 
   /* ---------- the lead form ---------- */
 
   async function mountLeadForm(root) {
-    var loaded = await Promise.all([api("GET", "/v1/fields"), api("GET", "/v1/policies/current")]);
+    var loaded = await Promise.all([api("GET", "/v1/fields"), api("GET", "/v1/policies/current"), brand()]);
     var declared = loaded[0].status === 200 ? loaded[0].body.items : [];
     var policy = loaded[1].status === 200 ? loaded[1].body : null;
+    var who = loaded[2] ? loaded[2].display_name.trim() : "we";
     var inputs = {};
 
     function input(name, type, autocomplete) {
@@ -255,16 +382,17 @@
     var extra = declared.map(function (spec) {
       var type = { number: "number", date: "date", "boolean": "checkbox" }[spec.type] || "text";
       var node = input("fields." + spec.name, type);
+      var label = spec.label || humanise(spec.name);
       if (type === "checkbox") {
-        var wrap = el("div", { "class": "lv-check" }, [node, el("label", { "for": node.id, text: humanise(spec.name) })]);
+        var wrap = el("div", { "class": "lv-check" }, [node, el("label", { "for": node.id, text: label })]);
         node.setAttribute("aria-describedby", node.id + "-error");
         return el("div", { "class": "lv-field" }, [wrap, el("p", { "class": "lv-error", id: node.id + "-error", hidden: true })]);
       }
       if (type === "number") node.setAttribute("step", "any");
-      return field(humanise(spec.name), node);
+      return field(label, node);
     });
     var consentBox = el("fieldset", { id: uid("consent"), "class": "lv-consents" }, [
-      el("legend", { "class": "lv-legend", text: "How may we contact you?" })
+      el("legend", { "class": "lv-legend", text: "How may " + who + " contact you?" })
     ].concat(LEAD_PURPOSES.map(function (purpose) { return checkbox("consent." + purpose[0], purpose[1], false); })));
     consentBox.setAttribute("aria-describedby", consentBox.id + "-error");
     consentBox.appendChild(el("p", { "class": "lv-hint" }, policy ? [
@@ -279,7 +407,7 @@
     consentBox.appendChild(el("p", { "class": "lv-error", id: consentBox.id + "-error", hidden: true }));
 
     var button = el("button", { type: "submit", "class": "lv-button", text: "Send" });
-    var status = el("p", { "class": "lv-status", role: "status" });
+    var status = el("p", { "class": "lv-status", role: "status", tabindex: "-1" });
     var form = el("form", { "class": "lv-form", novalidate: true, "aria-label": "Contact form" }, [
       field("Name", input("name", "text", "name")),
       field("Phone", input("phone", "tel", "tel"), "A phone number or an e-mail address is enough."),
@@ -330,7 +458,8 @@
           said.push("We sent a link to the contact details we already had, to confirm the new ones.");
         }
         status.textContent = said.join(" ");
-        status.className = "lv-status lv-done";
+        status.className = "lv-status lv-success";
+        status.focus();
         return;
       }
       status.textContent = "";
@@ -390,11 +519,13 @@
   async function openBanner(returnFocus) {
     var existing = document.querySelector(".lv-banner");
     if (existing) { existing.querySelector("button").focus(); return; }
-    var policy = await currentPolicy();
+    var loaded = await Promise.all([currentPolicy(), brand()]);
+    var policy = loaded[0];
+    var who = loaded[1] ? loaded[1].display_name.trim() : "We";
     var version = policy ? policy.version : "none";
     var choice = storedChoice();
     var headingId = uid("cookies");
-    var list = el("ul", {}, ALWAYS_ON.map(function (item) {
+    var list = el("ul", { id: uid("cookie-list"), hidden: true }, ALWAYS_ON.map(function (item) {
       var id = uid(item[0]);
       return el("li", { "class": "lv-check" }, [
         el("input", { type: "checkbox", id: id, checked: true, disabled: true }),
@@ -423,20 +554,32 @@
       return grants;
     }
 
+    // Compact first: one sentence and the two equal choices; the categories open on request.
+    var save = el("button", { type: "button", "class": "lv-button lv-secondary", text: "Save choices", onclick: function () {
+      var grants = {};
+      COOKIE_CATEGORIES.forEach(function (item) { grants[item[0]] = list.querySelector("input[name=" + item[0] + "]").checked; });
+      close(grants);
+    } });
+    var saveRow = el("div", { "class": "lv-actions", hidden: true }, [save]);
+    var choose = el("button", { type: "button", "class": "lv-button lv-secondary", text: "Choose", "aria-expanded": "false",
+      "aria-controls": list.id, onclick: function () {
+        var opening = list.hidden;
+        list.hidden = !opening;
+        saveRow.hidden = !opening;
+        choose.setAttribute("aria-expanded", String(opening));
+      } });
     var banner = el("section", { "class": "lv-banner", role: "region", "aria-labelledby": headingId }, [
       el("h2", { id: headingId, text: "Cookie choices" }),
-      el("p", { text: "We use essential and security storage to run this site. Everything else stays off unless you turn it on." }),
-      policy ? el("p", {}, [el("a", { href: safeUrl(policy.url), target: "_blank", rel: "noopener noreferrer", text: "Read our privacy policy" })]) : null,
-      list,
+      el("p", {}, [document.createTextNode((who === "We" ? "We use" : who + " uses") + " only essential and security " +
+        "storage unless you allow more. "), policy ? el("a", { href: safeUrl(policy.url), target: "_blank",
+        rel: "noopener noreferrer", text: "Privacy policy" }) : null]),
       el("div", { "class": "lv-actions" }, [
-        el("button", { type: "button", "class": "lv-button lv-secondary", text: "Reject all", onclick: function () { close(all(false)); } }),
-        el("button", { type: "button", "class": "lv-button lv-secondary", text: "Save choices", onclick: function () {
-          var grants = {};
-          COOKIE_CATEGORIES.forEach(function (item) { grants[item[0]] = list.querySelector("input[name=" + item[0] + "]").checked; });
-          close(grants);
-        } }),
-        el("button", { type: "button", "class": "lv-button", text: "Accept all", onclick: function () { close(all(true)); } })
-      ])
+        el("button", { type: "button", "class": "lv-button lv-choice", text: "Reject all", onclick: function () { close(all(false)); } }),
+        el("button", { type: "button", "class": "lv-button lv-choice", text: "Accept all", onclick: function () { close(all(true)); } }),
+        choose
+      ]),
+      list,
+      saveRow
     ]);
     banner.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && storedChoice()) { banner.remove(); if (returnFocus) returnFocus.focus(); }
@@ -477,6 +620,7 @@
       showDownload(root, downloadRequest, downloadToken);
       return;
     }
+    if (!KEY) { root.replaceChildren(noKey()); return; }
     var saved = readJson(window.sessionStorage, REQUEST_STORE);
     if (saved && saved.request_id) { showRequest(root, saved); return; }
     var typeName = uid("type");
@@ -519,12 +663,41 @@
     root.replaceChildren(form);
   }
 
+  /* Opened without the business's key: say where the working link is, rather than "a key is required". */
+  function noKey() {
+    return el("div", { "class": "lv-notice-box", role: "note" }, [
+      el("p", { "class": "lv-status", text: "We cannot tell which business this page is for." }),
+      el("p", { text: NO_KEY_TEXT })
+    ]);
+  }
+
   function radio(name, value, label, checked) {
     var id = uid(value);
     return el("div", { "class": "lv-check" }, [
       el("input", { type: "radio", id: id, name: name, value: value, checked: checked }),
       el("label", { "for": id, text: label })
     ]);
+  }
+
+  /* A receipt in people's words: one line per kind of record, zero counts and bookkeeping left out. */
+  function receiptLines(receipt) {
+    var counts = {};
+    var order = [];
+    var technical = 0;
+    Object.keys(receipt).forEach(function (kind) {
+      var count = Number(receipt[kind]) || 0;
+      if (count <= 0) return;
+      if (RECEIPT_TECHNICAL.indexOf(kind) >= 0) { technical += count; return; }
+      var words = RECEIPT_WORDS[kind] || ["other entry in the history of your enquiry", "other entries in the history of your enquiry"];
+      var key = words[1];
+      if (!(key in counts)) { counts[key] = { words: words, count: 0 }; order.push(key); }
+      counts[key].count += count;
+    });
+    var lines = order.map(function (key) {
+      var found = counts[key];
+      return found.count + " " + (found.count === 1 ? found.words[0] : found.words[1]);
+    });
+    return { lines: lines, technical: technical };
   }
 
   function showRequest(root, request) {
@@ -561,17 +734,26 @@
       status.textContent = STATUS_TEXT[state.status] || state.status;
       verify.hidden = state.status !== "pending_verification";
       if (state.status === "completed") showResult(state);
+      if (state.status === "rejected") {
+        result.replaceChildren(el("p", { text: REJECTION_TEXT[state.rejection_reason] ||
+          "We could not verify that the request is yours. Start a new request to try again." }));
+      }
       if (["completed", "rejected", "expired"].indexOf(state.status) < 0 && state.status !== "pending_verification") {
         timer = window.setTimeout(refresh, delay);
       }
     }
 
     function showResult(state) {
-      var items = Object.keys(state.receipt || {}).map(function (kind) {
-        return el("li", { text: humanise(kind) + ": " + state.receipt[kind] });
-      });
-      var parts = [el("p", { text: request.type === "erasure" ? "We erased what we held about you:" : "We found:" }),
-        el("ul", { "class": "lv-receipt" }, items.length ? items : [el("li", { text: "Nothing." })])];
+      var told = receiptLines(state.receipt || {});
+      var erasure = request.type === "erasure";
+      var parts = told.lines.length ? [
+        el("p", { text: erasure ? "We erased what we held about you:" : "We found:" }),
+        el("ul", { "class": "lv-receipt" }, told.lines.map(function (line) { return el("li", { text: line }); }))
+      ] : [el("p", { text: erasure ? "We held no data about you, so there was nothing to erase." :
+        "We hold no data about you." })];
+      if (erasure && told.technical) {
+        parts.push(el("p", { text: "We also deleted the technical records that linked these together." }));
+      }
       if (request.type === "access") {
         parts.push(el("p", { "class": "lv-done", text: "Your data is ready. We sent a download link to the e-mail address or " +
           "phone number you gave; it works once, for 7 days." }));
@@ -637,6 +819,12 @@
   /* ---------- a complaint to the grievance officer ---------- */
 
   async function mountGrievance(root) {
+    if (!KEY) {
+      // Without the business's key there is no officer to name; the portal above already says where to go.
+      var section = root.closest("section");
+      (section || root).hidden = true;
+      return;
+    }
     var answer = await api("GET", "/v1/grievance-officer");
     if (answer.status !== 200 || !answer.body.officer) {
       root.replaceChildren(el("p", { text: answer.status === 200
@@ -716,7 +904,7 @@
       return;
     }
     var boxes = MARKETING.map(function (purpose) { return checkbox(purpose[0], purpose[1], answer.body.grants[purpose[0]] === true); });
-    var status = el("p", { "class": "lv-status", role: "status" });
+    var status = el("p", { "class": "lv-status", role: "status", tabindex: "-1" });
     var button = el("button", { type: "submit", "class": "lv-button", text: "Save my choices" });
     var form = el("form", { "class": "lv-form", novalidate: true, "aria-label": "Marketing choices" }, [
       el("fieldset", {}, [el("legend", { "class": "lv-legend", text: "You may send me offers" })].concat(boxes)),
@@ -728,11 +916,18 @@
       var grants = {};
       MARKETING.forEach(function (purpose) { grants[purpose[0]] = form.elements[purpose[0]].checked; });
       button.disabled = true;
+      status.className = "lv-status";
       status.textContent = "Saving…";
       var saved = await api("POST", "/v1/preferences", { token: token, grants: grants });
       button.disabled = false;
-      if (saved.status === 200) { status.textContent = "Saved. Thank you."; status.className = "lv-status lv-done"; return; }
+      if (saved.status === 200) {
+        status.textContent = "Saved. Thank you.";
+        status.className = "lv-status lv-success";
+        status.focus();
+        return;
+      }
       status.textContent = "";
+      status.className = "lv-status";
       reportErrors(form, errorOf(saved), function () { return null; }, function () { return null; });
     });
     root.replaceChildren(form);
@@ -816,6 +1011,7 @@
 
   function start() {
     installStyles();
+    brand().then(applyBrand);
     var mounts = { "lead-form": mountLeadForm, "privacy-portal": mountPortal, grievance: mountGrievance, preferences: mountPreferences,
       confirm: mountConfirm, "cookie-settings": mountCookieSettings };
     document.querySelectorAll("[data-leadvault]").forEach(function (root) {

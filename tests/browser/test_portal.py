@@ -55,7 +55,10 @@ def test_an_erasure_through_the_portal_with_the_code_from_the_outbox(service, pa
     code_box.fill(real)
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("status")).to_have_text("Done.", timeout=30_000)
-    expect(page.get_by_text("Leads: 1")).to_be_visible()
+    receipt = page.locator(".lv-receipt")
+    expect(receipt).to_contain_text("1 record of your contact details")  # in people's words
+    expect(receipt).not_to_contain_text(re.compile(r"Leads:|Identity claims|Idempotency|: 0|_"))
+    expect(page.get_by_text("technical records that linked these together")).to_be_visible()
     page.screenshot(path=str(screenshots / "privacy-portal-erasure.png"), full_page=True)
 
     assert service.request("GET", f"/v1/leads/{lead_id}", headers=admin_headers(service))[0] == 404
@@ -103,7 +106,9 @@ def test_the_preferences_page_behind_the_signed_link(service, page, screenshots)
     expect(texts).not_to_be_checked()
     texts.check()
     page.get_by_role("button", name="Save my choices").click()
-    expect(page.get_by_role("status")).to_have_text("Saved. Thank you.")
+    saved = page.get_by_role("status")
+    expect(saved).to_have_text("Saved. Thank you.")
+    expect(saved).to_be_focused()  # the person hears and sees it at once
     assert accessibility_violations(page) == []
     page.screenshot(path=str(screenshots / "preferences.png"), full_page=True)
     status, shown = service.request("POST", "/v1/preferences/read", {"token": token})

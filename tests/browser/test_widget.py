@@ -15,7 +15,8 @@ def test_a_lead_goes_through_the_widget_with_errors_shown_by_their_fields(servic
     tenant_id = tenant_of(service)
     service.operator("admin_define_fields", {"tenant_id": tenant_id, "fields": [
         {"name": "roof_size_m2", "type": "number", "category": "commercial"},
-        {"name": "notes", "type": "string", "category": "other"}]})
+        {"name": "notes", "type": "string", "category": "other"},
+        {"name": "callback_ok", "type": "boolean", "category": "preference", "label": "May we call you back?"}]})
     cors_answers = []
     page.on("response", lambda r: cors_answers.append(r.headers.get("access-control-allow-origin"))
             if r.url.endswith("/v1/leads") and r.request.method == "POST" else None)
@@ -26,7 +27,8 @@ def test_a_lead_goes_through_the_widget_with_errors_shown_by_their_fields(servic
     form.get_by_label("Name").fill("Meera Iyer")
     phone = form.get_by_label("Phone")
     phone.fill("12")
-    form.get_by_label("Roof size m2").fill("42")
+    form.get_by_label("Roof size m2").fill("42")  # no label given: the name, in words
+    expect(form.get_by_text("Callback ok")).to_have_count(0)  # a label given: shown instead of the name
     notes = form.get_by_label("Notes")
     notes.fill("x" * 600)  # longer than a declared text field takes
     form.get_by_role("button", name="Send").click()
@@ -42,9 +44,12 @@ def test_a_lead_goes_through_the_widget_with_errors_shown_by_their_fields(servic
 
     phone.fill("+91 98450 12345")
     form.get_by_label("E-mail", exact=True).fill("meera.iyer@example.com")
+    form.get_by_label("May we call you back?").check()
     form.get_by_role("button", name="Send").click()
-    consent = form.get_by_role("group", name="How may we contact you?")
-    expect(consent).to_have_accessible_description(re.compile("consent", re.I))
+    consent = form.get_by_role("group", name="How may Demo Co contact you?")  # the business, by its name
+    expect(consent).to_have_accessible_description(
+        "Please tick “Contact me about this enquiry”: we need your consent before we may answer you.")
+    expect(consent).not_to_contain_text("`")  # no API terms such as (purpose `contact`)
     for box in ("Contact me about this enquiry", "Send me offers by e-mail", "Send me offers by text message",
                 "Call me with offers"):
         expect(form.get_by_label(box)).not_to_be_checked()  # never pre-ticked
@@ -54,9 +59,13 @@ def test_a_lead_goes_through_the_widget_with_errors_shown_by_their_fields(servic
     form.get_by_label("Send me offers by e-mail").check()
     page.screenshot(path=str(screenshots / "widget-lead-form.png"), full_page=True)
     form.get_by_role("button", name="Send").click()
-    expect(form.get_by_role("status")).to_have_text(re.compile(
+    thanks = form.get_by_role("status")
+    expect(thanks).to_have_text(re.compile(
         "^Thank you, we received your details. We sent you a link to confirm that you want offers; nothing is sent "
         "until you confirm."))
+    expect(thanks).to_be_focused()  # not left on the page body
+    expect(thanks).to_be_in_viewport()
+    assert thanks.evaluate("node => getComputedStyle(node).borderLeftWidth") == "8px"  # a box, not a small line
     assert accessibility_violations(page) == []
 
     assert site.origin in cors_answers  # real cross-origin calls, answered for this origin only
@@ -64,7 +73,8 @@ def test_a_lead_goes_through_the_widget_with_errors_shown_by_their_fields(servic
     assert status == 200 and len(listed["items"]) == 1
     lead = listed["items"][0]
     status, full = service.request("GET", f"/v1/leads/{lead['lead_id']}", headers=admin_headers(service))
-    assert full["phone"] == "+919845012345" and full["fields"] == {"roof_size_m2": 42, "notes": "South-facing roof"}
+    assert full["phone"] == "+919845012345"
+    assert full["fields"] == {"roof_size_m2": 42, "notes": "South-facing roof", "callback_ok": True}
     assert full["consents"].get("contact") is True
     assert full["consents"].get("marketing_email") is not True  # held until the person confirms
     assert "marketing_sms" not in full["consents"]

@@ -26,7 +26,7 @@ from tests.support.leads import lead_body, post_lead
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.usefixtures("short_sdk_sleeps")]
 
-SUBJECT = "Our privacy policy is changing"
+SUBJECT = ": our privacy policy is changing"
 CONTACT_ONLY = {"purposes": ["contact"], "policy_version": "2026-11"}
 DISPATCH_RUNS = 8
 # Far past any lease a crashed run's claims may hold, far short of anything expiring.
@@ -61,7 +61,7 @@ def notices(outbox: Path | None = None) -> tuple[Counter[str], Counter[str]]:
     deliveries: Counter[str] = Counter()
     for path in sorted(outbox.glob("*.eml")) if outbox.exists() else []:
         parsed = email.message_from_bytes(path.read_bytes())
-        if parsed["Subject"] != SUBJECT:
+        if not str(parsed["Subject"]).endswith(SUBJECT):  # "<tenant's display name>: our privacy policy ..."
             continue
         to = str(parsed["To"])
         deliveries[to] += 1

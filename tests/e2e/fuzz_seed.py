@@ -47,7 +47,7 @@ def seed(run: LocalRun, keys: dict[str, str], tenant_id: str) -> Seeded:
     widget, agent, admin = keys["widget"], keys["agent"], keys["admin"]
     lead = _call(run, admin, "POST", "/v1/leads", {"name": "Kiran Fuzz", "phone": "+91 98450 44444",
                                                    "email": "kiran.fuzz@example.com",
-                                                   "consent": {"purposes": ["contact"], "policy_version": "v1"}})
+                                                   "consent": {"purposes": ["contact"], "policy_version": "demo-1"}})
     _call(run, admin, "PATCH", f"/v1/leads/{lead['lead_id']}", {"assigned_agent": "demo-agent", "stage": "contacted"})
     _call(run, agent, "POST", "/v1/shifts/start", {"location": {"lat": 12.97, "lng": 77.59}})
     now = datetime.now(UTC)

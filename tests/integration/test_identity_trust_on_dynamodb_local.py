@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 
 import pytest
 
-from chalicelib import invocation
+from chalicelib import clock, invocation
 from chalicelib.errors import RateLimited
 from chalicelib.jobs import invoke_job
 from chalicelib.runtime import LocalContext
@@ -26,10 +27,19 @@ ATTACKER = "mallory@example.net"
 CONTACT = {"purposes": ["contact"], "policy_version": "2026-11"}
 
 
+def half_past_this_hour() -> datetime:
+    return clock.wall_now().replace(minute=30, second=0, microsecond=0)
+
+
 @pytest.fixture(autouse=True)
 def mid_hour(monkeypatch):
-    """Budgets count per clock hour: a fixed time keeps a test from straddling two windows."""
-    monkeypatch.setenv("LEADVAULT_NOW", "2026-11-20T09:30:00Z")
+    """Budgets count per clock hour: a fixed time keeps a test from straddling two windows.
+
+    Half past the real hour, never a date in the calendar: a counter expires (TTL) a day after its
+    window, and DynamoDB Local deletes expired items every ten seconds or so, so a counter of a window
+    more than a day back would vanish mid-test and its budget start again (11 of 20 passing 7).
+    """
+    monkeypatch.setenv("LEADVAULT_NOW", clock.iso(half_past_this_hour()))
 
 
 def send(client, key, path, body):
@@ -74,6 +84,11 @@ def test_budgets_hold_exactly_under_concurrency(tenant, issue_key, operator):
     counters = {c.pk: int(c.count) for c in RateCounterRecord.scan() if "#privacy_requests_per_key_hour#" in c.pk}
     assert passed.count(True) == 7
     assert list(counters.values()) == [7]
+    # Kept a day past the window, so the engine's TTL sweep cannot have reset a budget while the test ran.
+    hour_ends = clock.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    kept_until = {c.expires_at for c in RateCounterRecord.scan() if "#privacy_requests_" in c.pk}
+    assert kept_until == {hour_ends + timedelta(days=1)}
+    assert hour_ends + timedelta(days=1) > clock.wall_now()
     tenant_wide = [int(c.count) for c in RateCounterRecord.scan() if "#privacy_requests_per_tenant_hour#" in c.pk]
     assert tenant_wide == [7]  # a refused request moved no counter at all
 

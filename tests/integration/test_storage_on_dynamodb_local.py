@@ -29,7 +29,8 @@ def test_init_creates_every_table_once_with_ttl_on_expires_at(dynamodb_local, mo
 
 def test_key_lifecycle_on_the_real_engine(client, operator):
     tenant = operator("admin_create_tenant", {"name": "Real Engine", "default_region": "IN"})["tenant_id"]
-    answer = operator("admin_issue_api_key", {"tenant_id": tenant, "role": "agent", "email": EMAIL})
+    answer = operator("admin_issue_api_key",
+                      {"tenant_id": tenant, "role": "agent", "agent_id": "field-7", "email": EMAIL})
     response = client.http.get("/v1/me", headers=bearer(answer))
     assert response.status_code == 200 and body_of(response)["tenant_id"] == tenant
     operator("admin_revoke_api_key", {"tenant_id": tenant, "key_id": answer["key_id"]})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.policy
 import json
 import re
 import time
@@ -13,14 +14,19 @@ from chalicelib.config import get_settings
 
 
 def messages(outbox: Path | None = None) -> list[dict[str, str]]:
-    """Every message sent, oldest first: ``to``, ``subject``, ``text``, ``kind``."""
+    """Every message sent, oldest first: ``to``, ``subject``, ``text``, ``kind`` (e-mail: also ``html`` and
+    ``from``, headers decoded; ``text`` is the plain-text part)."""
     outbox = outbox or Path(get_settings().outbox_dir)
     found = []
     for path in sorted(outbox.glob("*")) if outbox.exists() else []:
         if path.suffix == ".eml":
-            parsed = email.message_from_bytes(path.read_bytes())
-            found.append({"to": parsed["To"], "subject": parsed["Subject"], "kind": parsed["X-LeadVault-Kind"],
-                          "text": parsed.get_payload(decode=True).decode()})
+            parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            html = parsed.get_body(("html",))
+            found.append({"to": str(parsed["To"]), "subject": str(parsed["Subject"]),
+                          "kind": str(parsed["X-LeadVault-Kind"]), "from": str(parsed["From"]),
+                          "reply_to": str(parsed["Reply-To"]) if parsed["Reply-To"] else None,
+                          "text": parsed.get_body(("plain",)).get_content(),
+                          "html": html.get_content() if html is not None else None})
         elif path.suffix == ".json":
             found.append(json.loads(path.read_text()))
     return found

@@ -69,13 +69,40 @@ def key_attributes(client: Any, name: str) -> list[str]:
 
 def ready_tables(made: dict[str, str]) -> dict[str, str]:
     """The session's tables on DynamoDB Local, every one empty: made on first use (or when one went
-    missing), emptied since. ``made`` is the session's record of what making each did."""
+    missing), emptied since. ``made`` is the session's record of what making each did.
+
+    The chaos and integration tests keep records of their own but share one engine and one prefix,
+    so a record's first use may find the tables made, and written, by the other: those are emptied too.
+    """
     from chalicelib.store.schema import create_tables
 
-    if not made or empty_tables(made):
-        for name, state in create_tables().items():
-            made.setdefault(name, state)
+    if made and not empty_tables(made):
+        return dict(made)
+    found = create_tables()
+    if not made and any(state != "created" for state in found.values()):
+        empty_tables(found)
+    if not made:
+        stop_expiry_sweeps(found)
+    for name, state in found.items():
+        made.setdefault(name, state)
     return dict(made)
+
+
+def stop_expiry_sweeps(names: Collection[str]) -> None:
+    """Turn DynamoDB Local's TTL sweep off for the session's tables.
+
+    Tests pin the app's clock (``LEADVAULT_NOW``) to fixed dates, so what they write expires by that
+    clock, while the engine sweeps (about every 10 s) by the real one: a budget counter or a one-time
+    code written "a day ahead" of a past date would vanish mid-test. The app never relies on the sweep
+    (the purge deletes what is due), and test_storage_on_dynamodb_local checks that making the tables
+    turns TTL on, on tables of its own.
+    """
+    client = raw_client()
+    for name in names:
+        if client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]["TimeToLiveStatus"] == "DISABLED":
+            continue
+        client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": False,
+                                                                             "AttributeName": "expires_at"})
 
 
 def empty_tables(names: Collection[str]) -> set[str]:

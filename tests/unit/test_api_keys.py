@@ -61,7 +61,7 @@ def test_revoked_key_is_refused_at_once(client, issue_key, operator, tenant):
 
 
 def test_revoking_twice_is_harmless(issue_key, operator, tenant):
-    key_id = issue_key("agent")["key_id"]
+    key_id = issue_key("agent", agent_id="asha")["key_id"]
     for _ in range(2):
         assert operator("admin_revoke_api_key", {"tenant_id": tenant, "key_id": key_id}) == {"revoked": True}
 

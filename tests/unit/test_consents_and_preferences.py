@@ -75,7 +75,7 @@ def test_bad_consents_are_400(client, widget, body):
 
 
 def test_roles(client, issue_key, admin):
-    agent = issue_key("agent")
+    agent = issue_key("agent", agent_id="asha")
     assert_error(give(client, agent, {"visitor_id": "v-12345678", "grants": {"contact": True},
                                       "policy_version": "1"}), 403, "forbidden")
     assert_error(lookup(client, issue_key("widget"), {"visitor_id": "v-12345678"}), 403, "forbidden")

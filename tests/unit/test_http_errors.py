@@ -104,7 +104,8 @@ def test_wrong_content_type_is_contract_415(probe, admin_headers):
 
 def test_wrong_role_is_403(probe, issue_key):
     for role in ("widget", "agent"):
-        headers = bearer(issue_key(role), **{"Content-Type": "application/json"})
+        headers = bearer(issue_key(role, **({"agent_id": "asha"} if role == "agent" else {})),
+                         **{"Content-Type": "application/json"})
         assert_error(probe.http.post("/probe/echo", headers=headers, body=b"{}"), 403, "forbidden")
 
 

@@ -10,6 +10,7 @@ from tests.support.http import assert_error, bearer, body_of
 from tests.support.leads import lead_body, post_lead
 from tests.support.outbox import confirmation_link, messages
 from tests.support.people import EMAIL_NORMALISED, PHONE_E164
+from tests.support.published import publish_versions
 from tests.support.tables import scan_everything
 
 CONTACT_ONLY = {"purposes": ["contact"], "policy_version": "2026-11"}
@@ -185,6 +186,7 @@ def test_a_submission_linking_two_leads_does_not_merge_them(client, widget, admi
 
 def test_tenants_are_kept_apart_even_for_the_same_person(client, widget, operator, tables):
     other = operator("admin_create_tenant", {"name": "Other", "default_region": "IN"})["tenant_id"]
+    publish_versions(other)
     other_widget = operator("admin_issue_api_key", {"tenant_id": other, "role": "widget"})
     ours = body_of(post_lead(client, widget, lead_body()))
     theirs = post_lead(client, other_widget, lead_body())

@@ -74,3 +74,13 @@ def test_an_oversized_header_is_refused_in_the_contract_shape(server):
     assert head.split()[1] == "431"
     assert "application/json" in head
     assert set(json.loads(body)["error"]) == {"code", "message"}
+
+
+def test_a_request_is_not_logged_again_by_the_server_with_its_query_string(server, capfd):
+    # Each request was logged twice locally: the app's JSON line and http.server's access line, which also
+    # carries the raw path and query string (personal data may ride there).
+    assert send(server, "GET", "/v1/health?email=asha%40example.org")[0] in (200, 400, 404)
+    assert send(server, "GET", "/v1/no-such-route?phone=%2B919845012345")[0] == 404
+    written = "".join(capfd.readouterr())
+    assert "GET /v1/" not in written
+    assert "example.org" not in written and "9845012345" not in written

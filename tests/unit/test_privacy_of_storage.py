@@ -10,7 +10,7 @@ from tests.support.tables import dump_text, scan_everything
 
 
 def test_a_key_holders_email_is_stored_sealed_and_opens_with_their_key(issue_key, tenant):
-    answer = issue_key("agent", email=EMAIL)
+    answer = issue_key("agent", agent_id="asha", email=EMAIL)
     record = get_key(answer["key_id"])
     assert record.email_sealed and record.subject_id
     assert envelope.stored_key(tenant, record.subject_id).unseal("email", record.email_sealed) == EMAIL.lower()
@@ -27,7 +27,8 @@ def test_raw_scan_of_every_table_shows_no_plaintext_identifier(issue_key, client
 def test_no_personal_data_in_captured_logs(capfd, issue_key, client, operator, tenant):
     answer = issue_key("admin", email=EMAIL)
     client.http.get("/v1/me", headers=bearer(answer))
-    operator("admin_issue_api_key", {"tenant_id": tenant, "role": "agent", "email": "broken@@" + EMAIL})
+    operator("admin_issue_api_key", {"tenant_id": tenant, "role": "agent", "agent_id": "asha",
+                                        "email": "broken@@" + EMAIL})
     client.http.get("/v1/me?email=" + EMAIL, headers={"Authorization": "Bearer " + EMAIL})
     logged = capfd.readouterr()
     text = (logged.out + logged.err).lower()
@@ -38,7 +39,7 @@ def test_no_personal_data_in_captured_logs(capfd, issue_key, client, operator, t
 
 
 def test_revoking_a_key_shreds_its_holders_email(issue_key, operator, tenant):
-    answer = issue_key("agent", email=EMAIL)
+    answer = issue_key("agent", agent_id="asha", email=EMAIL)
     subject_id = get_key(answer["key_id"]).subject_id
     operator("admin_revoke_api_key", {"tenant_id": tenant, "key_id": answer["key_id"]})
     record = get_key(answer["key_id"])
@@ -52,7 +53,7 @@ def test_audit_records_hold_ids_and_no_personal_data(issue_key, tenant, operator
     from chalicelib import clock
     from chalicelib.services.audit import records_for_day
 
-    answer = issue_key("agent", email=EMAIL)
+    answer = issue_key("agent", agent_id="asha", email=EMAIL)
     operator("admin_revoke_api_key", {"tenant_id": tenant, "key_id": answer["key_id"]})
     records = records_for_day(tenant, f"{clock.now():%Y-%m-%d}")
     assert [r.action for r in records] == ["tenant.create", "api_key.issue", "api_key.revoke"]

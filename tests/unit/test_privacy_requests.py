@@ -209,11 +209,18 @@ def download(client, request_id, token):
 def test_access_export_holds_everything_decrypted_for_seven_days(client, widget, admin, monkeypatch):
     lead_id = body_of(post_lead(client, widget, lead_body(utm={"campaign": "diwali"})))["lead_id"]
     request = file(client, widget, type="access")
-    verify(client, widget, request["request_id"], last_code(EMAIL_NORMALISED))
-    assert_error(client.http.get(f"/v1/privacy-requests/{request['request_id']}/export", headers=bearer(admin)),
-                 404, "not_found")
-    work()
     export_path = f"/v1/privacy-requests/{request['request_id']}/export"
+    # Asked for too early: "not ready yet" (and when to ask again), not "no export".
+    for step in ("unverified", "verified"):
+        early = client.http.get(export_path, headers=bearer(admin))
+        assert_error(early, 409, "export_not_ready")
+        assert early.headers["Retry-After"] == "60"
+        assert "not ready yet" in body_of(early)["error"]["message"]
+        if step == "unverified":
+            verify(client, widget, request["request_id"], last_code(EMAIL_NORMALISED))
+    # Without the link's token nothing shows, ready or not.
+    assert_error(download(client, request["request_id"], "x" * 20), 401, "unauthorized")
+    work()
     # The public key and the request id are not enough: the link sent to the verified address is.
     assert_error(client.http.get(export_path, headers=bearer(widget)), 403, "download_token_required")
     assert "ready" in messages()[-1]["text"]
@@ -228,6 +235,13 @@ def test_access_export_holds_everything_decrypted_for_seven_days(client, widget,
     assert_error(download(client, request["request_id"], token), 401, "unauthorized")
     monkeypatch.setenv("LEADVAULT_NOW", clock.iso(clock.now() + timedelta(days=8)))
     assert_error(client.http.get(export_path, headers=bearer(admin)), 410, "export_expired")
+
+
+def test_an_erasure_request_has_no_export_and_says_so(client, admin):
+    request = file(client, admin, verified_by_admin=True)
+    error = assert_error(client.http.get(f"/v1/privacy-requests/{request['request_id']}/export",
+                                         headers=bearer(admin)), 404, "not_found")
+    assert "only an access request" in error["message"]
 
 
 @pytest.mark.parametrize("body", [{"type": "delete", "email": EMAIL}, {"type": "erasure"},

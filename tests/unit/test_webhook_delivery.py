@@ -20,6 +20,7 @@ from tests.support.http import bearer, body_of
 from tests.support.leads import lead_body, post_lead
 from tests.support.outbox import messages
 from tests.support.people import PLAINTEXT_MARKERS
+from tests.support.published import publish_versions
 
 NOON = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
 
@@ -156,6 +157,7 @@ def test_a_record_whose_deliveries_cannot_be_stored_is_read_again_and_the_others
 
     subscribe(client, admin, url="http://127.0.0.1:9/mine")
     other_tenant = operator("admin_create_tenant", {"name": "Other Co", "default_region": "IN"})["tenant_id"]
+    publish_versions(other_tenant)
     subscribe(client, issue_key("admin", tenant_id=other_tenant), url="http://127.0.0.1:9/theirs")
     new_lead(client, widget)
     new_lead(client, issue_key("widget", tenant_id=other_tenant), 1)
@@ -265,7 +267,7 @@ def test_a_webhook_failing_for_72_hours_is_disabled_and_its_admins_are_told(
     assert [notice["kind"] for notice in notices] == ["webhook_disabled"]
     assert hook in notices[0]["summary"] and notices[0]["url"].endswith(f"/v1/webhooks/{hook}/deliveries")
     [mail] = [m for m in messages() if m["to"] == "owner@acme.example"]
-    assert hook in mail["text"] and "disabled" in mail["subject"]
+    assert hook in mail["text"] and mail["subject"] == "Acme Leads: a LeadVault webhook was disabled"
     # Disabled: new events are not sent to it, and nothing is retried.
     calls = len(receiver.calls)
     new_lead(client, widget, 1)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from chalicelib.api.responses.common import OpenView, View
+from pydantic.json_schema import SkipJsonSchema
+
+from chalicelib.api.responses.common import OpenView, View, absent
 
 Stage = Literal["new", "contacted", "qualified", "won", "lost"]
-EventType = Literal["submission", "call", "consent", "stage_change", "notice", "identity"]
+EventType = Literal["submission", "call", "consent", "stage_change", "assignment_change", "notice", "identity"]
 
 
 class LeadAnswer(View):
@@ -50,6 +52,8 @@ class LeadView(View):
     last_activity_at: datetime
     last_contacted_at: datetime | None
     expires_at: datetime | None
+    # Retention and erasure are suspended (admins set it with PUT /v1/leads/{lead_id}/legal-hold).
+    legal_hold: bool
 
 
 class LeadPage(View):
@@ -57,12 +61,24 @@ class LeadPage(View):
     next_cursor: str | None
 
 
+class Actor(View):
+    """Who made a staff change: the role, and the key and agent (ids only) when it was a key."""
+
+    role: Literal["admin", "agent", "operator"]
+    key_id: str | None
+    agent_id: str | None
+
+
 class TimelineEvent(OpenView):
-    """One event; its details depend on the type (a call's direction, a stage change's from and to, ...)."""
+    """One event; its details depend on the type (a call's direction, a stage change's from and to, ...).
+
+    ``stage_change`` and ``assignment_change`` (``from``/``to`` agent ids) carry their ``actor`` (changes
+    made before actors were recorded have none)."""
 
     event_id: str
     type: EventType
     at: datetime
+    actor: Actor | SkipJsonSchema[None] = absent()
 
 
 class TimelinePage(View):
@@ -74,6 +90,8 @@ class DeclaredField(View):
     name: str
     type: Literal["string", "number", "boolean", "date"]
     category: str
+    # What forms show people (1..60 characters of plain text), when the operator gave one.
+    label: str | None = None
 
 
 class FieldList(View):

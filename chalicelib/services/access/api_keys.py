@@ -21,7 +21,7 @@ from chalicelib.services.access import cors
 from chalicelib.services.access.auth import KEY_ID, format_key, hash_secret
 from chalicelib.services.leads.identifiers import normalise_email
 from chalicelib.services.tenants.tenancy import require_tenant
-from chalicelib.services.validation import StrictInput, parse_input
+from chalicelib.services.validation import StrictInput, field_error, parse_input
 from chalicelib.store import tenants
 from chalicelib.vault import envelope
 
@@ -56,6 +56,9 @@ class IssueKeyInput(StrictInput):
             raise ValueError("allowed_origins applies to widget keys only")
         if self.agent_id and self.role != "agent":
             raise ValueError("agent_id applies to agent keys only")
+        if self.role == "agent" and not self.agent_id:
+            # The agent id names whose leads, shifts and calls the key works; a made-up one would hide them.
+            raise field_error("agent_id", "an agent key needs the agent_id of the agent who holds it")
         return self
 
 
@@ -90,7 +93,7 @@ def issue_key(payload: object, actor_key_id: str = audit.OPERATOR) -> dict[str, 
         tenant_id=data.tenant_id,
         role=data.role,
         secret_hash=hash_secret(secret),
-        agent_id=(data.agent_id or key_id) if data.role == "agent" else None,
+        agent_id=data.agent_id if data.role == "agent" else None,
         allowed_origins=data.allowed_origins,
         created_at=clock.now(),
         subject_id=subject_id,

@@ -15,6 +15,12 @@ last in the batch, so it lands only after its calls. Its id is fixed by the agen
 sending the upload again (after a batch that failed midway) writes that one event, whole, never a second;
 a resend of an upload that finished reads that its event is there and writes nothing.
 
+Each upload adds to its agent's daily counts (``field_work_days``: stored, ignored by reason) after its calls
+are written, one conditional update per day its calls fall on, carrying the upload's token (fixed by the agent
+and the upload's call ids), and so do its calls: a resend of the upload after a failure finds its calls stored
+under its own token and counts them then, if the first attempt's counts did not land; a resend whose counts
+did land finds the token on the day and adds nothing. A call stored by another upload is that one's to count.
+
 An upload is answered only once all of that holds. One that fails after its calls were written (the
 clocks' update throttled, say) answers 5xx; the phone sends it again, its calls are now duplicates, and
 their leads' clocks are moved then: a call already stored still moves its lead's clock (only forward, so
@@ -24,8 +30,9 @@ moving it twice is moving it once). Otherwise an actively worked lead could expi
 from __future__ import annotations
 
 import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, WithJsonSchema, field_validator
@@ -42,6 +49,7 @@ from chalicelib.store import field_work, leads
 from chalicelib.store.atomic import Refused
 from chalicelib.store.changes import Changes
 from chalicelib.store.events import is_written
+from chalicelib.store.field_work import Call, DayCount
 from chalicelib.store.leads import Claim, Lead
 from chalicelib.vault.blind_index import blind_index
 from chalicelib.vault.envelope import SubjectKey
@@ -145,7 +153,9 @@ def upload_calls(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
         first_index.setdefault(event.client_event_id, index)
     unique = sorted(set(first_index.values()))
     outcomes: dict[int, Outcome] = {}
-    stored = field_work.stored_calls(tenant.tenant_id, agent_id, [batch.events[i].client_event_id for i in unique])
+    call_ids = [batch.events[i].client_event_id for i in unique]
+    stored = field_work.stored_calls(tenant.tenant_id, agent_id, call_ids)
+    token = field_work.upload_token(agent_id, call_ids)
     pending: dict[int, Pending] = {}
     seen: list[dict[str, str]] = []  # calls stored by an earlier attempt, for the upload's event
     contacts = Contacts()
@@ -166,7 +176,7 @@ def upload_calls(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
             else:
                 pending[index] = Pending(event, start, number)
     if pending:
-        settled, written = _store_settled(caller, tenant, pending, now, seen)
+        settled, written = _store_settled(caller, tenant, pending, now, seen, token)
         outcomes.update(settled)
         contacts.merge(written)
     elif seen:  # all stored before: an earlier attempt may have failed before its event landed
@@ -174,6 +184,7 @@ def upload_calls(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
         if not is_written(event.event_id):  # a read, so a resend of a finished upload writes nothing
             Changes().put(event).commit()
     _move_contact_clocks(tenant, contacts)
+    _count_days(tenant.tenant_id, agent_id, token, batch.events, starts, unique, outcomes, stored)
     results = []
     for index, event in enumerate(batch.events):
         first = first_index[event.client_event_id]
@@ -182,6 +193,27 @@ def upload_calls(caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
             outcome = Outcome(event.client_event_id, "duplicate", lead_id=outcome.lead_id)
         results.append(outcome.view())
     return {"results": results}
+
+
+def _count_days(tenant_id: str, agent_id: str, token: str, events: list[CallEventInput], starts: list[datetime],
+                unique: list[int], outcomes: dict[int, Outcome], stored: dict[str, Call]) -> None:
+    """Add the upload's calls to its agent's days (see the module): those it stored now, those an earlier sending
+    of it stored (its token on them), and those it ignored, by reason; each day once per upload."""
+    stored_on: Counter[date] = Counter()
+    ignored_on: dict[date, Counter[str]] = defaultdict(Counter)
+    for index in unique:
+        outcome = outcomes[index]
+        if outcome.status == "stored":
+            stored_on[starts[index].date()] += 1
+        elif outcome.status == "ignored" and outcome.reason:
+            ignored_on[starts[index].date()][outcome.reason] += 1
+        else:
+            earlier = stored.get(events[index].client_event_id)
+            if earlier is not None and earlier.upload == token:
+                stored_on[earlier.started_at.date()] += 1
+    for day in sorted({*stored_on, *ignored_on}):
+        field_work.add_to_day(tenant_id, DayCount(agent_id, day, stored=stored_on[day],
+                                                  ignored=dict(ignored_on.get(day, {}))), token)
 
 
 def _normalise(raw: str, region: str) -> str | None:
@@ -213,18 +245,20 @@ def _call_event(tenant: Tenant, agent_id: str, calls: list[dict[str, str]]) -> A
 
 
 def _store_settled(
-    caller: Caller, tenant: Tenant, pending: dict[int, Pending], now: datetime, seen: list[dict[str, str]]
+    caller: Caller, tenant: Tenant, pending: dict[int, Pending], now: datetime, seen: list[dict[str, str]],
+    token: str,
 ) -> tuple[dict[int, Outcome], Contacts]:
     for attempt in range(SETTLE_ATTEMPTS):
         try:
-            return _store(caller, tenant, pending, now, seen)
+            return _store(caller, tenant, pending, now, seen, token)
         except _ClaimTaken:
             time.sleep(0.05 * 2**attempt)
     raise RuntimeError("numbers kept being claimed by concurrent requests")
 
 
 def _store(
-    caller: Caller, tenant: Tenant, pending: dict[int, Pending], now: datetime, seen: list[dict[str, str]]
+    caller: Caller, tenant: Tenant, pending: dict[int, Pending], now: datetime, seen: list[dict[str, str]],
+    token: str,
 ) -> tuple[dict[int, Outcome], Contacts]:
     """One attempt: find each number's lead, start leads for unknown callers, write calls in one batch
     (with the upload's event, naming ``seen`` too: the calls an earlier attempt stored).
@@ -250,6 +284,7 @@ def _store(
             owners.keys[lead_id], agent_id, event.client_event_id, str(entry.number),
             direction=event.direction, status=event.status, started_at=entry.started_at,
             duration_s=event.duration_s, stored_at=now, expires_at=expiry(tenant, "calls", entry.started_at),
+            upload=token,
         ))
         if lead_id in owners.known:
             contacts.saw(lead_id, entry.started_at)

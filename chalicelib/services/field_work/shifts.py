@@ -1,4 +1,11 @@
-"""Punching in and out. A shift left open ends itself after the tenant's maximum length."""
+"""Punching in and out. A shift left open ends itself after the tenant's maximum length.
+
+Each shift is counted on its agent's day (``field_work_days``: the day it started) when it starts, and its
+minutes when it closes, each with a token of its own (see :func:`chalicelib.store.field_work.add_to_day`), so
+no retry counts it twice. A count that failed after its shift was written is made good when the agent sends
+the request again: a start retried meets the open shift, an end retried meets the closed one; a shift closed
+automatically is counted again (once) by the next start.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +20,7 @@ from chalicelib.services.access.auth import Caller
 from chalicelib.services.tenants.tenancy import Tenant, expiry, require_tenant
 from chalicelib.services.validation import StrictInput, parse_input
 from chalicelib.store import field_work
-from chalicelib.store.field_work import Shift
+from chalicelib.store.field_work import DayCount, Shift
 from chalicelib.vault.minimise import round_location
 
 
@@ -35,14 +42,35 @@ def effective_end(shift: Shift, limit: timedelta) -> datetime:
     return shift.ended_at or shift.started_at + limit
 
 
+def _count_start(shift: Shift, agent_id: str) -> None:
+    field_work.add_to_day(shift.tenant_id, DayCount(agent_id, shift.started_at.date(), shifts=1),
+                          field_work.shift_token(shift, "start"))
+
+
+def _count_end(shift: Shift, agent_id: str, ended_at: datetime | None = None) -> None:
+    """The closed shift's minutes (it ended at ``ended_at``, or as read), on the day it started."""
+    ended_at = ended_at or shift.ended_at
+    if ended_at is None:
+        return
+    minutes = max(0, round((ended_at - shift.started_at).total_seconds() / 60))
+    field_work.add_to_day(shift.tenant_id, DayCount(agent_id, shift.started_at.date(), shift_minutes=minutes),
+                          field_work.shift_token(shift, "end"))
+
+
 def _open_shift(caller: Caller, tenant: Tenant, now: datetime) -> Shift | None:
-    """The agent's open shift; one past the maximum is closed here (``closed_by: auto``)."""
-    shift = field_work.latest_shift(caller.tenant_id, str(caller.agent_id))
-    if shift is None or shift.ended_at is not None:
+    """The agent's open shift; one past the maximum is closed here (``closed_by: auto``) and its minutes counted."""
+    agent_id = str(caller.agent_id)
+    shift = field_work.latest_shift(caller.tenant_id, agent_id)
+    if shift is None:
+        return None
+    if shift.ended_at is not None:
+        if shift.closed_by == "auto":  # its count may have failed after the close, with nobody to retry it
+            _count_end(shift, agent_id)
         return None
     end = effective_end(shift, max_shift(tenant))
     if end <= now:
-        field_work.close_shift(shift, end, "auto")
+        if field_work.close_shift(shift, end, "auto"):
+            _count_end(shift, agent_id, end)
         return None
     return shift
 
@@ -51,7 +79,9 @@ def start_shift(caller: Caller, body: dict[str, Any]) -> dict[str, str]:
     data = parse_input(StartShiftInput, body)
     now = clock.now()
     tenant = require_tenant(caller.tenant_id)
-    if _open_shift(caller, tenant, now) is not None:
+    open_shift = _open_shift(caller, tenant, now)
+    if open_shift is not None:
+        _count_start(open_shift, str(caller.agent_id))  # a start sent again: its count may not have landed
         raise ShiftOpen()
     location = None
     if data.location:
@@ -59,14 +89,20 @@ def start_shift(caller: Caller, body: dict[str, Any]) -> dict[str, str]:
         location = {"lat": lat, "lng": lng}
     shift = field_work.start_shift(caller.tenant_id, str(caller.agent_id), now, location,
                                    expiry(tenant, "calls", now))
+    _count_start(shift, str(caller.agent_id))
     return {"shift_id": shift.shift_id, "started_at": clock.iso(now)}
 
 
 def end_shift(caller: Caller) -> dict[str, str]:
     now = clock.now()
+    agent_id = str(caller.agent_id)
     shift = _open_shift(caller, require_tenant(caller.tenant_id), now)
     if shift is None or not field_work.close_shift(shift, now, "agent"):
+        latest = field_work.latest_shift(caller.tenant_id, agent_id)
+        if latest is not None:
+            _count_end(latest, agent_id)  # an end sent again: its count may not have landed
         raise NoOpenShift()
+    _count_end(shift, agent_id, now)
     return {"shift_id": shift.shift_id, "ended_at": clock.iso(now)}
 
 

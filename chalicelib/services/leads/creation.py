@@ -34,6 +34,7 @@ def start_lead(
     confirm_refs: set[str] | None = None,
     suppressed: bool = False,
     last_contacted_at: datetime | None = None,
+    assigned_agent: str | None = None,
 ) -> NewLead:
     """An unsaved lead with its data key; the caller writes it with its claims and events."""
     return leads.new_lead(
@@ -41,5 +42,5 @@ def start_lead(
         refs=refs, identity={kind: "given" for kind in refs}, source=source, lawful_basis=lawful_basis,
         consents=consents or {}, first_submission=first_submission or {}, now=now,
         expires_at=expiry(tenant, "leads", now), idempotency_pk=idempotency_pk, confirm_refs=confirm_refs,
-        suppressed=suppressed, last_contacted_at=last_contacted_at,
+        suppressed=suppressed, last_contacted_at=last_contacted_at, assigned_agent=assigned_agent,
     )

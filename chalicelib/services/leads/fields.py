@@ -19,12 +19,17 @@ FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 CATEGORIES = ("contact", "identity", "preference", "commercial", "location", "other")
 BUILT_IN = frozenset({"name", "phone", "email", "source", "fields", "consent", "date_of_birth", "utm"})
 MAX_STRING = 500
+MAX_LABEL = 60
+# A label is plain text: no markup, no control characters (forms set it as text, but other readers may not).
+LABEL_REFUSED = re.compile(r"[<>\x00-\x1f\x7f]")
 
 
 class FieldInput(StrictInput):
     name: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     type: Literal["string", "number", "boolean", "date"]
     category: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    # What forms show people instead of the name ("May we call you back?" for ``callback_ok``).
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LABEL)] | None = None
 
 
 class DefineFieldsInput(StrictInput):
@@ -39,6 +44,7 @@ def define_fields(payload: object) -> dict[str, Any]:
         {"field": f"fields.{index}", "problem": "special-category data is not collected"}
         for index, field in enumerate(data.fields)
         if field.category.lower() in SPECIAL_CATEGORIES or special_category_of(field.name)
+        or (field.label is not None and special_category_of(field.label))
     ]
     if special:
         raise SpecialCategory(details=special)
@@ -49,12 +55,15 @@ def define_fields(payload: object) -> dict[str, Any]:
                              "problem": "lower-case letters, digits and _, not a built-in field name"})
         if field.category not in CATEGORIES:
             problems.append({"field": f"fields.{index}.category", "problem": f"one of {', '.join(CATEGORIES)}"})
+        if field.label is not None and LABEL_REFUSED.search(field.label):
+            problems.append({"field": f"fields.{index}.label",
+                             "problem": "plain text: no markup (< or >) and no control characters"})
     if len({field.name for field in data.fields}) != len(data.fields):
         problems.append({"field": "fields", "problem": "names must be unique"})
     if problems:
         raise ValidationFailed(details=problems)
     tenant = require_tenant(data.tenant_id)
-    declared = [field.model_dump() for field in data.fields]
+    declared = [field.model_dump(exclude_none=True) for field in data.fields]
     tenants.set_fields(tenant, declared)
     audit.record(data.tenant_id, audit.OPERATOR, "tenant.define_fields", data.tenant_id)
     return {"tenant_id": data.tenant_id, "fields": declared}
@@ -111,6 +120,6 @@ def _typed(kind: str, value: Any) -> Any:
 
 
 def list_fields(tenant_id: str) -> dict[str, Any]:
-    """The tenant's declared fields, for forms to render (names, types, categories: no personal data)."""
+    """The tenant's declared fields, for forms to render (names, types, categories, labels: no personal data)."""
     tenant = require_tenant(tenant_id)
     return {"items": [dict(field) for field in declared_fields(tenant).values()]}

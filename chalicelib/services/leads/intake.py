@@ -23,12 +23,13 @@ from datetime import date, datetime
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.errors import ConsentRequired, Minor, ValidationFailed
+from chalicelib.errors import ConsentRequired, Minor, UnknownPolicyVersion, ValidationFailed
 from chalicelib.services import audit, event_log, idempotency
 from chalicelib.services.access import budgets
 from chalicelib.services.access.auth import Caller
 from chalicelib.services.access.budgets import Outgoing, Spender
 from chalicelib.services.idempotency import Held
+from chalicelib.services.leads import actors
 from chalicelib.services.leads.creation import new_lead_id, start_lead
 from chalicelib.services.leads.fields import check_custom_fields
 from chalicelib.services.leads.identifiers import normalise_email, normalise_phone
@@ -37,7 +38,7 @@ from chalicelib.services.rights import confirmations
 from chalicelib.services.rights.purposes import CHANNEL_OF, CONFIRMED_BY, MARKETING, consent_summary
 from chalicelib.services.tenants.tenancy import Tenant, expiry, require_tenant
 from chalicelib.services.validation import parse_input
-from chalicelib.store import atomic, leads, timeline, tokens
+from chalicelib.store import atomic, leads, policies, timeline, tokens
 from chalicelib.store.changes import Changes
 from chalicelib.store.leads import Claim, Lead, LeadChanges
 from chalicelib.vault.blind_index import blind_index
@@ -45,6 +46,7 @@ from chalicelib.vault.envelope import SubjectKey
 from chalicelib.vault.minimise import browser_and_os, truncate_ip
 
 ROUTE = "POST /v1/leads"
+PLATFORM = "platform"  # the scope key of platform-wide policy versions
 ADULT_AGE = 18
 SETTLE_WITHIN_S = 20.0  # well inside API Gateway's 29 s
 
@@ -171,7 +173,11 @@ def _settle(submission: Submission, tenant: Tenant, person: Person, held: Held |
 
 
 def _attempt(submission: Submission, tenant: Tenant, person: Person, held: Held | None) -> tuple[int, dict[str, Any]]:
-    identity = leads.look_up(tenant.tenant_id, person.refs)
+    asked = _policy_ids(tenant, person)
+    identity = leads.look_up(tenant.tenant_id, person.refs, asked)
+    if asked and not identity.policies:
+        raise UnknownPolicyVersion(details=[{"field": "consent.policy_version",
+                                             "problem": "not a version this tenant or the platform published"}])
     person.suppressed = identity.suppressed
     stale: dict[str, str] = {}
     if identity.claims:
@@ -182,6 +188,18 @@ def _attempt(submission: Submission, tenant: Tenant, person: Person, held: Held 
             return outcome
         stale = {kind: claim.lead_id for kind, claim in identity.claims.items()}
     return _create(submission, tenant, person, held, stale)
+
+
+def _policy_ids(tenant: Tenant, person: Person) -> list[str]:
+    """The ids the consent's policy version would have if the tenant, or the platform, published it."""
+    if person.policy_version is None:
+        return []
+    return [policies.policy_id_of(scope, person.policy_version) for scope in (tenant.tenant_id, PLATFORM)]
+
+
+def _agent_of(caller: Caller) -> str | None:
+    """The agent a submission with an agent key is assigned to (its own leads show in its list)."""
+    return caller.agent_id if caller.role == "agent" and caller.agent_id else None
 
 
 class _MessagesOverBudget(Exception):
@@ -258,8 +276,13 @@ def _create(
         lawful_basis="consent" if "contact" in person.purposes else "legitimate_interest",
         consents=person.effective_consents(), first_submission=_context(submission, browser, system), now=now,
         idempotency_pk=held.key.pk if held else None, suppressed=person.suppressed,
+        assigned_agent=_agent_of(submission.caller),
     )
     events = _consent_events(submission, person, new.key, now, expires_at)
+    if new.lead.assigned_agent:
+        events.append(timeline.new_event(new.key, "assignment_change", now, expires_at,
+                                         info=actors.assignment_info(None, new.lead.assigned_agent, submission.caller),
+                                         actor_key_id=submission.caller.key_id))
     messages = _confirmation(submission, tenant, person, lead_id, events, {},
                              _addresses(person.values, dict(person.refs)), links)
     if links:
@@ -341,7 +364,7 @@ def _confirmation(
             consent_event=pending_event.event_id if pending_event is not None else None,
             purposes=purposes, policy_version=person.policy_version)
         items.append(token_record)
-        messages.append(Confirmation(address, confirmations.message_text(tenant.name, purposes, asked, token,
+        messages.append(Confirmation(address, confirmations.message_text(tenant, purposes, asked, token,
                                                                          replacing)))
 
     return messages
@@ -408,6 +431,12 @@ def _merge(
         identity={**leads.identity_of(lead), **dict.fromkeys(new_kinds, "staff")} if new_kinds else None,
     )
     changes = Changes()
+    assignee = _agent_of(submission.caller) if lead.assigned_agent is None else None
+    if assignee:  # an unassigned lead goes to the agent who brought it again; an assigned one stays put
+        update.assigned_agent = assignee
+        changes.put(timeline.new_event(lead_key, "assignment_change", now, expires_at,
+                                       info=actors.assignment_info(None, assignee, submission.caller),
+                                       actor_key_id=submission.caller.key_id))
     for kind in new_kinds:
         old_ref = getattr(lead, f"{kind}_ref")
         if old_ref and old_ref != person.refs[kind]:
@@ -426,7 +455,8 @@ def _merge(
         changes.delete(*(tokens.removal(pk) for pk in lead.confirm_refs or ()))
     answer = _answer(lead.lead_id, "merged", person, pending)
     browser, system = browser_and_os(submission.user_agent)
-    info: dict[str, Any] = {**_context(submission, browser, system), "changed": sorted(_changed(current, merged))}
+    info: dict[str, Any] = {**_context(submission, browser, system),
+                            "changed": sorted(_changed(current, merged) | ({"assigned_agent"} if assignee else set()))}
     if other:
         info["possible_duplicate_of"] = sorted(other)
     if pending:

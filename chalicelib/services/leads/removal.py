@@ -17,7 +17,8 @@ from chalicelib.store.leads import Claim, Lead
 # The receipt's name for each kind of timeline event deleted. Calls are counted from the calls
 # themselves (``delete_calls``); a ``call`` event is only the timeline copy older data may hold.
 EVENT_KINDS = {"submission": "submissions", "call": "call_events", "consent": "consents",
-               "stage_change": "stage_changes", "notice": "notices"}
+               "stage_change": "stage_changes", "assignment_change": "assignment_changes",
+               "notice": "notices"}
 
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import clock
+from chalicelib.services.leads import actors
 from chalicelib.services.pagination import decode_cursor, encode_cursor
 from chalicelib.store import field_work, leads, timeline
 from chalicelib.store.field_work import Call
@@ -19,7 +20,7 @@ FIRST_ONLY = "first-only"
 def event_view(key: SubjectKey, event: Event) -> dict[str, Any]:
     """An event as the contract shows it; its personal values opened with its owner's key."""
     view: dict[str, Any] = {"event_id": event.event_id, "type": event.type, "at": clock.iso(event.at),
-                            **timeline.info_of(event)}
+                            **actors.shown(event.type, timeline.info_of(event))}
     values = timeline.values_of(key, event)
     if values is not None:
         view["values"] = values

@@ -15,6 +15,7 @@ from chalicelib import clock
 from chalicelib.errors import Forbidden, LeadChanged, NotFound
 from chalicelib.services import audit, event_log
 from chalicelib.services.access.auth import Caller
+from chalicelib.services.leads import actors
 from chalicelib.services.leads.fields import check_custom_fields
 from chalicelib.services.leads.inputs import LeadPatch
 from chalicelib.services.leads.reading import lead_view, visible_lead
@@ -39,14 +40,18 @@ def update_lead(caller: Caller, lead_id: str, body: dict[str, Any]) -> dict[str,
     changes = LeadChanges(updated_at=now, assigned_agent=patch.assigned_agent)
     written = Changes()
     changed: list[str] = []
-    if patch.assigned_agent is not None and patch.assigned_agent != lead.assigned_agent:
-        changed.append("assigned_agent")
     if patch.stage is not None and patch.stage != lead.stage:
         expires_at = expiry(tenant, "leads", now)
         changes.stage, changes.activity_at, changes.expires_at = patch.stage, now, expires_at
         written.put(timeline.new_event(leads.key_of(lead), "stage_change", now, expires_at,
-                                       info={"from": lead.stage, "to": patch.stage}, actor_key_id=caller.key_id))
+                                       info={"from": lead.stage, "to": patch.stage, "actor": actors.actor_of(caller)},
+                                       actor_key_id=caller.key_id))
         changed.append("stage")
+    if patch.assigned_agent is not None and patch.assigned_agent != lead.assigned_agent:
+        info = actors.assignment_info(lead.assigned_agent, patch.assigned_agent, caller)
+        written.put(timeline.new_event(leads.key_of(lead), "assignment_change", now,
+                                       changes.expires_at or lead.expires_at, info=info, actor_key_id=caller.key_id))
+        changed.insert(0, "assigned_agent")
     if patch.fields:
         fields = check_custom_fields(tenant, patch.fields)
         profile = leads.open_profile(lead)

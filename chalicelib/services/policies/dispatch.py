@@ -57,6 +57,7 @@ SAFETY_MS = 35_000
 PAGE = 25
 TRANSIENT_TRIES = 3
 DONE = "done"  # the position of an audience shard walked to its end in this pass
+IN_APP = "in_app"  # the channel users' notices count under: their inbox, with an e-mail copy
 USERS = "users"  # the one "shard" of a platform version's audience, walked whole in each run
 # How long a claim is held: far beyond one delivery's worst case (3 tries of 10 s and backoff, then the
 # settling write with its retries), so a slow dispatcher never has its claim resumed while it sends.
@@ -95,9 +96,19 @@ def _users(policy: Policy) -> Iterator[ApiKey]:
 
 def count_audience(policy: Policy) -> int:
     """How many people the version must reach (reads the audience once, at publication)."""
+    return sum(audience_by_channel(policy).values())
+
+
+def audience_by_channel(policy: Policy) -> dict[str, int]:
+    """The audience by the channel each is expected to be told on (reads it once, at publication): users in
+    their in-app inbox (with an e-mail copy), leads by e-mail when they have one, else by SMS."""
     if policy.scope == "platform":
-        return sum(1 for _ in _users(policy))
-    return sum(1 for lead in leads.all_of_scope(policy.scope_key) if _reachable(lead, policy))
+        return {"in_app": sum(1 for _ in _users(policy))}
+    counts = {"email": 0, "sms": 0}
+    for lead in leads.all_of_scope(policy.scope_key):
+        if _reachable(lead, policy):
+            counts["email" if lead.email_ref else "sms"] += 1
+    return counts
 
 
 @dataclass
@@ -246,7 +257,7 @@ def _notify_lead(policy: Policy, tenant: Tenant, lead: Lead, limiter: RateLimite
         return "skipped" if policies.skip_notice(policy, recipient) else "already"
     prefs = preferences_url(tenant, fresh.lead_id)
     return _claim_and_send(policy, recipient, channel,
-                           lambda reference: _policy_message(policy, channel, to, prefs, reference), limiter)
+                           lambda reference: _policy_message(policy, channel, to, prefs, reference, tenant), limiter)
 
 
 def _notify_user(policy: Policy, user: ApiKey, limiter: RateLimiter) -> str:
@@ -254,15 +265,23 @@ def _notify_user(policy: Policy, user: ApiKey, limiter: RateLimiter) -> str:
     try:
         to = envelope.stored_key(user.tenant_id, user.subject_id).unseal("email", user.email_sealed)
     except envelope.SubjectKeyMissing:  # revoked meanwhile: its e-mail is already shredded
-        return "skipped" if policies.skip_notice(policy, recipient) else "already"
+        return "skipped" if policies.skip_notice(policy, recipient, IN_APP) else "already"
     policies.deliver_to_inbox(user.key_id, user.tenant_id, policy)
     inbox = f"{get_settings().public_url}/v1/notifications"
-    return _claim_and_send(policy, recipient, "email",
+    # Counted as in-app (the inbox entry); the e-mail is its copy.
+    return _claim_and_send(policy, recipient, IN_APP,
                            lambda reference: _policy_message(policy, "email", to, inbox, reference), limiter)
 
 
-def _policy_message(policy: Policy, channel: str, to: str, prefs: str, reference: str) -> Message:
+def _policy_message(policy: Policy, channel: str, to: str, prefs: str, reference: str,
+                    tenant: Tenant | None = None) -> Message:
+    """From the tenant (its version, to its leads), or from LeadVault itself (a platform version, to staff)."""
+    from chalicelib.services.tenants import brand
+
     text = (f"Our privacy policy changes (version {policy.version}, in force from "
             f"{policy.effective_at:%d %B %Y}). {policy.summary}\nRead it: {policy.url}")
-    return Message(channel=channel, to=to, subject="Our privacy policy is changing", text=text, kind="legal",
-                   preferences_url=prefs, reference=reference)
+    if tenant is not None:
+        return brand.message(tenant, channel=channel, to=to, words="our privacy policy is changing", text=text,
+                             kind="legal", preferences_url=prefs, reference=reference, rights=True)
+    return Message(channel=channel, to=to, subject="LeadVault: our privacy policy is changing", text=text,
+                   kind="legal", preferences_url=prefs, reference=reference)

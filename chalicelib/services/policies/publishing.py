@@ -13,7 +13,8 @@ from chalicelib.errors import NotFound, ValidationFailed, VersionExists
 from chalicelib.services import audit, event_log, idempotency
 from chalicelib.services.access.auth import Caller
 from chalicelib.services.pagination import decode_cursor, encode_cursor
-from chalicelib.services.policies.dispatch import count_audience
+from chalicelib.services.policies.dispatch import audience_by_channel
+from chalicelib.services.policies.progress import totals
 from chalicelib.services.tenants.tenancy import require_tenant
 from chalicelib.services.validation import StrictInput, parse_input
 from chalicelib.store import policies
@@ -88,7 +89,8 @@ def _publish(data: PublishInput, scope_key: str) -> dict[str, Any]:
     # version concerns every tenant and no one tenant's event log.
     published = event_log.build(scope_key, "policy.published", {
         "policy_id": policy_id, "version": data.version, "scope": data.scope}) if scope_key != PLATFORM else None
-    stored = policies.publish(policy, count_audience(policy), published)
+    audience = audience_by_channel(policy)
+    stored = policies.publish(policy, sum(audience.values()), published, audience)
     if (stored.url, stored.summary, stored.effective_at) != (policy.url, policy.summary, policy.effective_at):
         raise VersionExists()  # published long ago (its claim has expired) with another text
     policy = stored
@@ -149,9 +151,4 @@ def policy_status(payload: object) -> dict[str, int]:
     policy = policies.get(data.policy_id) if POLICY_ID.match(data.policy_id) else None
     if policy is None:
         raise NotFound("No such policy.")
-    sent, failed, skipped = int(policy.sent or 0), int(policy.failed or 0), int(policy.skipped or 0)
-    # The audience was counted once, at publication, from an index that moves: should the dispatcher have
-    # met someone that count missed, those it settled are the audience.
-    recipients = max(int(policy.recipients or 0), sent + failed + skipped)
-    return {"recipients": recipients, "sent": sent, "failed": failed, "skipped": skipped,
-            "pending": recipients - sent - failed - skipped}
+    return totals(policy)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib import clock
-from chalicelib.notify import Message, send
+from chalicelib.notify import send
 from chalicelib.services.rights.preferences import preferences_url
+from chalicelib.services.tenants import brand
 from chalicelib.services.tenants.tenancy import Tenant
 from chalicelib.store import changes, leads, timeline
 from chalicelib.store.leads import Lead
@@ -23,11 +24,12 @@ def send_retention_notice(lead: Lead, tenant: Tenant, now: datetime) -> str:
     channel, to = ("email", values.get("email")) if values.get("email") else ("sms", values.get("phone"))
     if not to:
         return "no_contact"
-    text = (f"{tenant.name} keeps your details only for a limited time. They will be erased on "
+    name = brand.display_name(tenant)
+    text = (f"{name} keeps your details only for a limited time. They will be erased on "
             f"{lead.expires_at:%d %B %Y} under its retention policy. Nothing is needed from you; "
-            f"if you still want to hear from {tenant.name}, just get in touch with them before then.")
-    send(Message(channel=channel, to=to, subject="Your details will be erased soon", text=text, kind="legal",
-                 preferences_url=preferences_url(tenant, lead.lead_id)))
+            f"if you still want to hear from {name}, just get in touch with them before then.")
+    send(brand.message(tenant, channel=channel, to=to, words="your details will be erased soon", text=text,
+                       kind="legal", preferences_url=preferences_url(tenant, lead.lead_id), rights=True))
     changes.save(timeline.new_event(leads.key_of(lead), "notice", now, lead.expires_at,
                                     info={"kind": "retention", "channel": channel, "erases_at": expiry}))
     return "sent"

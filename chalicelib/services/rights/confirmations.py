@@ -25,6 +25,7 @@ from chalicelib.services.rights import one_time
 from chalicelib.services.rights.people import locate_owner
 from chalicelib.services.rights.preferences import preferences_url
 from chalicelib.services.rights.purposes import MARKETING, consent_summary
+from chalicelib.services.tenants import brand
 from chalicelib.services.tenants.tenancy import Tenant, expiry, require_tenant
 from chalicelib.services.validation import StrictInput, parse_input
 from chalicelib.store import consents, leads, timeline
@@ -65,9 +66,10 @@ def confirm_url(token: str) -> str:
 
 
 def message_text(
-    tenant_name: str, purposes: list[str], pending: dict[str, str], token: str, replacing: frozenset[str] = frozenset(),
+    tenant: Tenant, purposes: list[str], pending: dict[str, str], token: str, replacing: frozenset[str] = frozenset(),
 ) -> str:
-    """What the person reads: exactly what they are asked to confirm, and that ignoring it is safe.
+    """What the person reads, under the tenant's display name: exactly what they are asked to confirm, and that
+    ignoring it is safe.
 
     A new identifier is shown whole (a mask would let a look-alike address pass for theirs); the
     message goes to the lead's own known address, so it tells the lead's owner only what was
@@ -81,13 +83,13 @@ def message_text(
             asks.append(f"replacing the {KIND_WORDS[kind]} we have for you with {value}")
         else:
             asks.append(f"adding the {KIND_WORDS[kind]} {value} to your details")
-    return (f"{tenant_name}: please confirm " + " and ".join(asks) + f": {confirm_url(token)} "
+    return (f"{brand.display_name(tenant)}: please confirm " + " and ".join(asks) + f": {confirm_url(token)} "
             f"(valid {CONFIRM_DAYS} days). If this was not you, ignore this message: nothing changes.")
 
 
 def send(tenant: Tenant, channel: str, to: str, owner: str, text: str) -> None:
-    notify.send(notify.Message(channel=channel, to=to, subject=f"{tenant.name}: please confirm", text=text,
-                               kind="system", preferences_url=preferences_url(tenant, owner)))
+    notify.send(brand.message(tenant, channel=channel, to=to, words="please confirm", text=text, kind="system",
+                              preferences_url=preferences_url(tenant, owner)))
 
 
 def confirm(body: dict[str, Any], source_ip: str | None) -> dict[str, Any]:

@@ -97,7 +97,7 @@ def append(
         token, link = confirmations.issue(tenant.tenant_id, owner, consent_event=pending_entry.event_id,
                                           purposes=pending_purposes, policy_version=policy_version)
         items += [pending_entry, link]
-        text = confirmations.message_text(tenant.name, pending_purposes, {}, token)
+        text = confirmations.message_text(tenant, pending_purposes, {}, token)
     if actor_key_id:
         items.append(audit.build(tenant.tenant_id, actor_key_id, "consent.record", lead.lead_id if lead else None))
     save(*items)

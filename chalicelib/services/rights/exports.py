@@ -20,7 +20,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.config import get_settings
-from chalicelib.errors import ExportExpired, NotFound, Unauthorized
+from chalicelib.errors import ExportExpired, ExportNotReady, NotFound, Unauthorized
 from chalicelib.services import audit
 from chalicelib.services.rights import one_time
 from chalicelib.store import privacy, tokens
@@ -43,11 +43,26 @@ def store_export(request: PrivacyRequest, export: dict[str, Any]) -> int:
     return privacy.save_export(request, compressed, clock.now() + timedelta(days=EXPORT_DAYS))
 
 
+# Statuses of an access request whose export is still to come: the privacy worker makes it within minutes
+# of verification (it runs every minute), so a client asks again after a minute.
+NOT_READY_YET = {
+    "pending_verification": "The export is not ready yet: the request waits for the code sent to the person.",
+    "verified": "The export is not ready yet: it is being prepared; try again in a minute.",
+    "in_progress": "The export is not ready yet: it is being prepared; try again in a minute.",
+}
+RETRY_AFTER_S = 60
+
+
 def ready_export(request: PrivacyRequest) -> ReadyExport:
-    """The completed access request's export, read and opened; ``not_found`` before it is done,
-    ``export_expired`` after."""
-    if request.type != "access" or request.status != "completed":
-        raise NotFound("No export for this request.")
+    """The completed access request's export, read and opened: ``export_not_ready`` (409, Retry-After) while
+    the request is still on its way, ``not_found`` for an erasure or a request that ended without one,
+    ``export_expired`` after its seven days."""
+    if request.type != "access":
+        raise NotFound("An erasure request has no export; only an access request has one.")
+    if request.status in NOT_READY_YET:
+        raise ExportNotReady(NOT_READY_YET[request.status], retry_after=RETRY_AFTER_S)
+    if request.status != "completed":
+        raise NotFound(f"This access request ended without an export (it was {request.status}).")
     export = privacy.live_export(request)
     if export is None:
         raise ExportExpired()

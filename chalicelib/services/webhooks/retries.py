@@ -32,6 +32,7 @@ from chalicelib.logs import get_logger, log_exception
 from chalicelib.notify import DeliveryFailed, Message, send
 from chalicelib.runtime import HasTime, time_left
 from chalicelib.services import audit
+from chalicelib.services.tenants import brand
 from chalicelib.services.webhooks.deliveries import attempt
 from chalicelib.services.webhooks.schedule import (  # noqa: F401 - backoff, RETRY_FOR: the schedule, read here too
     FIRST_DELAY,
@@ -134,19 +135,22 @@ def disable_failing(subscription: Subscription, now: datetime) -> bool:
         return False
     get_logger().warning("webhook_disabled", extra={"tenant_id": subscription.tenant_id,
                                                     "webhook_id": subscription.webhook_id})
+    tenant = tenants.get(subscription.tenant_id) if admins else None
+    name = brand.display_name(tenant) if tenant is not None else subscription.tenant_id
     for key in admins:
-        _email_admin(key, summary, link)
+        _email_admin(key, name, summary, link)
     return True
 
 
-def _email_admin(key: Any, summary: str, link: str) -> None:
-    """Best effort: the in-app notice is the record; an admin without an e-mail (or a failing backend) is skipped."""
+def _email_admin(key: Any, tenant_name: str, summary: str, link: str) -> None:
+    """Best effort: the in-app notice is the record; an admin without an e-mail (or a failing backend) is skipped.
+    From LeadVault (the configured sender) to the tenant's own staff, naming the tenant."""
     if not key.email_sealed or not key.subject_id:
         return
     try:
         to = envelope.stored_key(key.tenant_id, key.subject_id).unseal("email", key.email_sealed)
-        send(Message(channel="email", to=to, subject="A LeadVault webhook was disabled",
-                     text=f"{summary}\nIts deliveries: {link}", kind="system"))
+        send(Message(channel="email", to=to, subject=f"{tenant_name}: a LeadVault webhook was disabled",
+                     text=f"{summary}\n\nIts deliveries: {link}", kind="system"))
     except (envelope.SubjectKeyMissing, DeliveryFailed):
         get_logger().warning("webhook_disabled_email_not_sent", extra={"key_id": key.key_id})
 

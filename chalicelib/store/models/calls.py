@@ -60,6 +60,8 @@ class CallRecord(LeadVaultModel):
     started_at = UTCDateTimeAttribute()
     duration_s = NumberAttribute()
     stored_at = UTCDateTimeAttribute()
+    # The token of the upload that stored it: a resend of that upload counts it (once) if its counters were lost.
+    upload = UnicodeAttribute(null=True, attr_name="up")
     expires_at = ExpiresAtAttribute(null=True)
 
     by_time = CallsByTime()

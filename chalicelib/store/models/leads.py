@@ -27,9 +27,9 @@ LIST_SHARDS = 4
 class TenantListIndex(GlobalSecondaryIndex["LeadRecord"]):
     """A tenant's leads ordered by expiry, spread over a few shards (never a bare tenant key).
 
-    Expiry is last activity plus the tenant's retention, so newest-expiry-first is "most recently
-    active first" for lists, and oldest-first gives the purge exactly what is due, at a cost that
-    tracks the expired leads, with no index beyond the one lists need anyway.
+    Oldest-first gives the purge exactly what is due, at a cost that tracks the expired leads, and
+    the retention warnings what expires in a window. (Lists read ``by_activity``: expiry moves with
+    retention changes and holds, so it is not activity order.)
     """
 
     class Meta:
@@ -40,15 +40,31 @@ class TenantListIndex(GlobalSecondaryIndex["LeadRecord"]):
     list_sk = UnicodeAttribute(range_key=True)
 
 
-class AgentListIndex(GlobalSecondaryIndex["LeadRecord"]):
-    """The leads assigned to one agent (sparse: only assigned leads carry ``agent_pk``)."""
+class ActivityListIndex(GlobalSecondaryIndex["LeadRecord"]):
+    """A tenant's leads, most recently active first, over the same shards as ``by_tenant``.
+
+    Staff lists want activity order whatever the retention or a hold does to expiry, while the purge
+    and the retention warnings need expiry order: one index each, the same partitions.
+    """
 
     class Meta:
-        index_name = "by_agent"
+        index_name = "by_activity"
+        projection = AllProjection()
+
+    list_pk = UnicodeAttribute(hash_key=True)
+    activity_sk = UnicodeAttribute(range_key=True, attr_name="ak")
+
+
+class AgentActivityIndex(GlobalSecondaryIndex["LeadRecord"]):
+    """The leads assigned to one agent, most recently active first (sparse: only assigned leads carry
+    ``agent_pk``). Nothing needs an agent's leads in expiry order."""
+
+    class Meta:
+        index_name = "by_agent_activity"
         projection = AllProjection()
 
     agent_pk = UnicodeAttribute(hash_key=True)
-    list_sk = UnicodeAttribute(range_key=True)
+    activity_sk = UnicodeAttribute(range_key=True, attr_name="ak")
 
 
 class LeadRecord(LeadVaultModel):
@@ -104,8 +120,12 @@ class LeadRecord(LeadVaultModel):
     list_pk = UnicodeAttribute()
     # "<expires_at, ISO with microseconds>#<lead_id>"; a held lead sorts last and is never due.
     list_sk = UnicodeAttribute()
+    # "<last_activity_at, ISO with microseconds>#<lead_id>": moved with ``la``, wherever it is written.
+    # Null only on items written before it existed (``reindex-leads`` fills them in).
+    activity_sk = UnicodeAttribute(null=True, attr_name="ak")
     agent_pk = UnicodeAttribute(null=True)
     expires_at = ExpiresAtAttribute(null=True)
 
     by_tenant = TenantListIndex()
-    by_agent = AgentListIndex()
+    by_activity = ActivityListIndex()
+    by_agent_activity = AgentActivityIndex()

@@ -46,6 +46,21 @@ class PolicyRecord(LeadVaultModel):
     sent = NumberAttribute(default=0)
     failed = NumberAttribute(default=0)
     skipped = NumberAttribute(default=0)
+    # The same per channel (email, sms, in_app), in the same transactions: top-level numbers, as ADD takes no
+    # nested path. The audience per channel is counted at publication; the skips of a version's end (people
+    # erased since publication) and of a lead left with no contact have no channel: they are in ``skipped`` only.
+    email_recipients = NumberAttribute(null=True)
+    email_sent = NumberAttribute(null=True)
+    email_failed = NumberAttribute(null=True)
+    email_skipped = NumberAttribute(null=True)
+    sms_recipients = NumberAttribute(null=True)
+    sms_sent = NumberAttribute(null=True)
+    sms_failed = NumberAttribute(null=True)
+    sms_skipped = NumberAttribute(null=True)
+    in_app_recipients = NumberAttribute(null=True)
+    in_app_sent = NumberAttribute(null=True)
+    in_app_failed = NumberAttribute(null=True)
+    in_app_skipped = NumberAttribute(null=True)
     done = BooleanAttribute(null=True)
     # The dispatcher's walk of the audience: which pass, where it got to in each shard, and whether
     # this pass met anyone not yet settled (then another pass follows).

@@ -11,7 +11,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 
 from chalicelib.store.base import LeadVaultModel
 from chalicelib.store.ttl import ExpiresAtAttribute
@@ -28,6 +28,20 @@ class OpenRequests(GlobalSecondaryIndex["PrivacyRequestRecord"]):
 
     work_pk = UnicodeAttribute(hash_key=True)
     work_sk = UnicodeAttribute(range_key=True)
+
+
+class TenantRequests(GlobalSecondaryIndex["PrivacyRequestRecord"]):
+    """One tenant's requests for its admins' list: ``<tenant_id>#open`` soonest due first, and one partition per
+    final status (``<tenant_id>#completed`` ...) in completion order. Ids, statuses and dates only: nothing that
+    identifies the person is in its keys or projected."""
+
+    class Meta:
+        index_name = "tenant_requests"
+        projection = IncludeProjection(["type", "status", "created_at", "due_at", "completed_at", "receipt",
+                                        "rejection_reason"])
+
+    list_pk = UnicodeAttribute(hash_key=True)  # "<tenant_id>#open" | "<tenant_id>#<final status>"
+    list_sk = UnicodeAttribute(range_key=True)  # "<due stamp>#<request id>" | "<completed stamp>#<request id>"
 
 
 class PrivacyRequestRecord(LeadVaultModel):
@@ -67,9 +81,13 @@ class PrivacyRequestRecord(LeadVaultModel):
     rejection_reason = UnicodeAttribute(null=True)
     work_pk = UnicodeAttribute(null=True)
     work_sk = UnicodeAttribute(null=True)
+    # The tenant's list (requests filed before the list existed carry neither and are not listed).
+    list_pk = UnicodeAttribute(null=True)
+    list_sk = UnicodeAttribute(null=True)
     expires_at = ExpiresAtAttribute(null=True)
 
     open_requests = OpenRequests()
+    tenant_requests = TenantRequests()
 
 
 class ExportRecord(LeadVaultModel):

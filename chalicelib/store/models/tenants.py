@@ -43,6 +43,14 @@ class TenantRecord(LeadVaultModel):
     grievance_officer = MapAttribute(null=True)
     # Days within which grievances must be answered.
     grievance_due_days = NumberAttribute(default=90)
+    # How the tenant appears to people (messages, hosted pages, widget): business settings it publishes,
+    # never a person's data. Unset: the tenant's name, the configured sender, no reply-to, no colour, no logo.
+    display_name = UnicodeAttribute(null=True)
+    sender_name = UnicodeAttribute(null=True)
+    sender_address = UnicodeAttribute(null=True)
+    reply_to = UnicodeAttribute(null=True)
+    accent_colour = UnicodeAttribute(null=True)  # "#rrggbb"
+    logo_url = UnicodeAttribute(null=True)  # https
     # Overrides of the public budgets (chalicelib.services.access.budgets.DEFAULT_BUDGETS), by name.
     budgets = MapAttribute(null=True)
     # Set when lead retention changed: the next purge re-dates the tenant's leads, resuming from
