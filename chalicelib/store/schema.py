@@ -6,11 +6,14 @@ serves streams too); a table made before it had one gets it here, as the deploye
 Likewise a table made before one of its model's global secondary indexes gets the index here, so a
 local data directory from an older release keeps working (deployed stages get theirs from the template).
 An index the model no longer declares is left alone and logged: dropping one is an operator's decision.
+On DynamoDB Local, TTL is paused while indexes are added (see :func:`_local_expiry_sweeps_paused`).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from chalicelib.logs import get_logger
@@ -27,19 +30,22 @@ def create_tables() -> dict[str, str]:
     report what each table's state was: ``created``, ``exists``, or what was done
     (``stream enabled``, ``indexes added: <names>``, both joined by ``; ``)."""
     bind_tables()
-    report: dict[str, str] = {}
+    done: dict[str, list[str]] = {}
+    lacking: list[type[LeadVaultModel]] = []
     for model in all_models():
         name = model.Meta.table_name
         if not model.exists():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
-            report[name] = "created"
+            done[name] = ["created"]
             continue
-        done = ["stream enabled"] if _enable_stream(model) else []
-        added = add_missing_indexes(model)
-        if added:
-            done.append(f"{INDEXES_ADDED}: {', '.join(added)}")
-        report[name] = "; ".join(done) or "exists"
-    return report
+        done[name] = ["stream enabled"] if _enable_stream(model) else []
+        if missing_indexes(model):
+            lacking.append(model)
+    if lacking:
+        with _local_expiry_sweeps_paused():
+            for model in lacking:
+                done[model.Meta.table_name].append(f"{INDEXES_ADDED}: {', '.join(add_missing_indexes(model))}")
+    return {name: "; ".join(states) or "exists" for name, states in done.items()}
 
 
 def indexes_were_added(report: dict[str, str]) -> bool:
@@ -65,9 +71,7 @@ def add_missing_indexes(model: type[LeadVaultModel], wait_s: float = INDEX_WAIT_
     one index per UpdateTable), each ACTIVE before the next; the names added, in the model's order."""
     client = model._get_connection().connection.client
     table = model.Meta.table_name
-    existing = {index["IndexName"]: index for index in _describe(client, table).get("GlobalSecondaryIndexes", [])}
-    declared = {index["index_name"]: {**index, "key_schema": _hash_first(index["key_schema"])}
-                for index in model._get_schema()["global_secondary_indexes"]}
+    existing, declared = _indexes(model)
     _log_differences(table, existing, declared)
     added = []
     for name, index in declared.items():
@@ -82,6 +86,54 @@ def add_missing_indexes(model: type[LeadVaultModel], wait_s: float = INDEX_WAIT_
         get_logger().info("table_index_added", extra={"table": table, "index": name})
         added.append(name)
     return added
+
+
+def missing_indexes(model: type[LeadVaultModel]) -> list[str]:
+    """The global secondary indexes the model declares and its (existing) table lacks."""
+    existing, declared = _indexes(model)
+    return [name for name in declared if name not in existing]
+
+
+def _indexes(model: type[LeadVaultModel]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The table's global secondary indexes as described, and the model's as declared, by name."""
+    client = model._get_connection().connection.client
+    existing = {index["IndexName"]: index
+                for index in _describe(client, model.Meta.table_name).get("GlobalSecondaryIndexes", [])}
+    declared = {index["index_name"]: {**index, "key_schema": _hash_first(index["key_schema"])}
+                for index in model._get_schema()["global_secondary_indexes"]}
+    return existing, declared
+
+
+@contextmanager
+def _local_expiry_sweeps_paused() -> Iterator[None]:
+    """On a configured endpoint (DynamoDB Local), TTL is off on its tables while indexes are added, then on again.
+
+    DynamoDB Local never finishes an index added while more than ten of its tables have TTL on (it stays
+    ``CREATING`` and the table stops answering); the app's tables are sixteen. AWS itself has no such limit,
+    and its tables' TTL is never touched."""
+    from chalicelib.config import get_settings
+
+    if not get_settings().dynamodb_endpoint_url:
+        yield
+        return
+    from chalicelib.store.models.tenants import TenantRecord
+
+    client = TenantRecord._get_connection().connection.client
+    paused: dict[str, str] = {}
+    for page in client.get_paginator("list_tables").paginate():
+        for table in page["TableNames"]:
+            ttl = client.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+            if ttl.get("TimeToLiveStatus") == "ENABLED":
+                client.update_time_to_live(TableName=table, TimeToLiveSpecification={
+                    "Enabled": False, "AttributeName": ttl["AttributeName"]})
+                paused[table] = ttl["AttributeName"]
+    get_logger().info("local_expiry_sweeps_paused", extra={"tables": len(paused)})
+    try:
+        yield
+    finally:
+        for table, attribute in paused.items():
+            client.update_time_to_live(TableName=table, TimeToLiveSpecification={
+                "Enabled": True, "AttributeName": attribute})
 
 
 def _log_differences(table: str, existing: dict[str, Any], declared: dict[str, Any]) -> None:

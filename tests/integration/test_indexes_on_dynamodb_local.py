@@ -1,5 +1,8 @@
 """A data directory from an older release on AWS's own engine: ``init`` adds the indexes its tables lack (one at
-a time, each ACTIVE before the next, as DynamoDB requires), and ``reindex`` lists what was written before."""
+a time, each ACTIVE before the next, as DynamoDB requires), and ``reindex`` lists what was written before.
+
+The run makes fourteen tables with TTL first: with more than ten, DynamoDB Local wedges an index being added
+unless ``init`` pauses TTL meanwhile."""
 
 from __future__ import annotations
 
@@ -39,6 +42,9 @@ def make_old_tables(client, leads: str, requests: str) -> None:
         KeySchema=[{"AttributeName": "request_id", "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[{"IndexName": "open_requests", "KeySchema": keys("work_pk", "work_sk"),
                                  "Projection": {"ProjectionType": "KEYS_ONLY"}}])
+    for table in (leads, requests):
+        client.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True,
+                                                                             "AttributeName": "expires_at"})
 
 
 def test_init_brings_an_older_data_directory_up_to_the_models(dynamodb_local, monkeypatch):
@@ -65,6 +71,9 @@ def test_init_brings_an_older_data_directory_up_to_the_models(dynamodb_local, mo
         indexes = client.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"]
         assert {index["IndexName"] for index in indexes} == wanted  # by_agent is kept
         assert {index["IndexStatus"] for index in indexes} == {"ACTIVE"}
+    # TTL, paused on the engine while the indexes were added (it wedges index creation there), is back on.
+    for table in report:
+        assert client.describe_time_to_live(TableName=table)["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
 
     with invocation.invocation():
         assert list(LeadRecord.by_activity.query("ten_old#0")) == []  # the new index answers
